@@ -1,0 +1,33 @@
+# `make` sets everything up and builds the guide; `make test` runs the tests.
+# Set-up is idempotent: Debian packages are installed only when missing, the
+# venv and node_modules only when their lock files change.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip --disable-pip-version-check --quiet
+
+.DEFAULT_GOAL := build
+.PHONY: build test setup system clean
+
+setup: system $(VENV)/.installed node_modules/.installed
+
+system:
+	@bash scripts/setup-system.sh
+
+$(VENV)/.installed: requirements.lock
+	python3 -m venv $(VENV)
+	$(PIP) install -r requirements.lock
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+build: setup
+	$(PY) build.py
+
+test: setup
+	$(PY) -m pytest
+
+clean:
+	rm -rf dist .pytest_cache

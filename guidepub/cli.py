@@ -1,0 +1,67 @@
+"""The command line: `python build.py --help`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from .errors import GuideError
+from .pipeline import FORMATS, Project, build
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python build.py",
+        description="Build the guide in content/ into an accessible PDF (PDF/UA-1) and EPUB 3 in dist/.",
+        epilog="Exit status: 0 on success, 1 when the content or a stage has a problem "
+               "(each is printed with its file, line and a hint), 2 for a wrong option. "
+               "Dates in the outputs come from SOURCE_DATE_EPOCH when it is set, else from the "
+               "edition date in guide.yaml.",
+    )
+    p.add_argument("command", nargs="?", default="build", choices=["build"],
+                   help="what to do (default: build)")
+    p.add_argument("--content", type=Path, default=None, metavar="DIR",
+                   help="the guide to build: a folder holding guide.yaml (default: content/)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="where to write the outputs (default: dist/)")
+    p.add_argument("--format", choices=("all",) + FORMATS, default="all",
+                   help="build only the PDF or only the EPUB (default: all)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    project = Project.at(ROOT, args.content, args.out)
+    formats = FORMATS if args.format == "all" else (args.format,)
+    started = time.perf_counter()
+
+    def step(message: str) -> None:
+        if not args.quiet:
+            console.print(f"[bold blue]•[/] {message}")
+
+    try:
+        written = build(project, formats, step)
+    except GuideError as exc:
+        console.print(f"[bold red]Build failed[/]: {len(exc.problems)} problem(s); "
+                      "earlier outputs were left as they were.", highlight=False)
+        for problem in exc.problems:
+            console.print(str(problem), markup=False)
+        return 1
+    if not args.quiet:
+        for path in written:
+            console.print(f"[green]✓[/] {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
+                          f" ({path.stat().st_size // 1024} KB)")
+        console.print(f"Done in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""Stage 3b: package the rendered XHTML as an EPUB 3 with ebooklib.
+
+ebooklib writes our complete XHTML verbatim (EpubItem, not EpubHtml, which
+would re-parse it). A small writer subclass adds what ebooklib leaves out:
+`xml:lang` on the package, no NCX reference in the spine, and fixed zip entry
+dates so the same sources give the same bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ebooklib import epub
+from markupsafe import Markup
+
+from .model import Guide
+from .outputs import atomic_path
+from .render import Renderer, epub_format
+
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass
+class EpubFile:
+    """One file inside the EPUB."""
+
+    name: str                 # path inside the EPUB's content folder
+    media_type: str
+    content: bytes
+    uid: str
+    properties: tuple[str, ...] = ()
+    in_spine: bool = False
+
+
+class _Writer(epub.EpubWriter):
+    def _write_opf_file(self, root):
+        root.set("{http://www.w3.org/XML/1998/namespace}lang", self.book.language)
+        super()._write_opf_file(root)
+
+    def _write_opf_spine(self, root, ncx_id):
+        super()._write_opf_spine(root, ncx_id)
+        if ncx_id is None:     # EPUB 3 needs no NCX; ebooklib names one anyway
+            root.find("spine").attrib.pop("toc", None)
+
+    def write(self):
+        with zipfile.ZipFile(self.file_name, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
+            self.out = _FixedDates(out)
+            self.out.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+            self._write_container()
+            self._write_opf()
+            self._write_items()
+
+
+class _FixedDates:
+    """A zip writer whose entries all carry one fixed date and mode."""
+
+    def __init__(self, out: zipfile.ZipFile):
+        self._out = out
+
+    def writestr(self, name, data, compress_type=zipfile.ZIP_DEFLATED):
+        info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+        info.compress_type = compress_type
+        info.external_attr = 0o644 << 16
+        self._out.writestr(info, data)
+
+
+def write_epub(book: epub.EpubBook, files: list[EpubFile], target: Path, modified: dt.datetime) -> Path:
+    """Add the files to the book (in order; those marked go in the spine) and
+    write it atomically to `target`. `modified` must be in UTC."""
+    spine = []
+    for f in files:
+        item = epub.EpubItem(uid=f.uid, file_name=f.name, media_type=f.media_type, content=f.content)
+        item.properties = list(f.properties)
+        book.add_item(item)
+        if f.in_spine:
+            spine.append(item)
+    book.spine = spine
+    with atomic_path(target) as tmp:
+        writer = _Writer(str(tmp), book, {"mtime": modified, "epub2_guide": False})
+        writer.process()
+        writer.write()
+    return target
+
+
+
+MEDIA_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
+               ".jpeg": "image/jpeg", ".woff2": "font/woff2", ".css": "text/css"}
+
+
+def _xhtml(renderer: Renderer, fmt, title: str, content: str, body_class: str | None = None) -> bytes:
+    return renderer.page("epub/page.xhtml.j2", fmt, title=title, content=Markup(content),
+                         body_class=body_class).encode("utf-8")
+
+
+def accessibility_metadata(guide: Guide) -> list[tuple[str, str]]:
+    """schema.org accessibility properties, each derived from what the guide
+    holds rather than written by hand."""
+    has_figures = bool(guide.figures)
+    props = [("schema:accessMode", "textual")]
+    if has_figures:
+        props.append(("schema:accessMode", "visual"))
+    props.append(("schema:accessModeSufficient", "textual"))
+    if has_figures:
+        props.append(("schema:accessModeSufficient", "textual,visual"))
+    features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
+    if has_figures:
+        features.append("alternativeText")
+    props += [("schema:accessibilityFeature", f) for f in features]
+    props.append(("schema:accessibilityHazard", "none"))
+    props.append(("schema:accessibilitySummary", guide.meta.accessibility_summary))
+    return props
+
+
+def build_epub(guide: Guide, renderer: Renderer, target: Path) -> Path:
+    meta = guide.meta
+    fmt = epub_format(guide)
+    book = epub.EpubBook()
+    book.set_identifier(meta.identifiers.urn)
+    book.set_title(meta.full_title)
+    book.set_language(meta.language)
+    for i, person in enumerate(meta.contributors, 1):
+        element = "creator" if person.role == "author" else "contributor"
+        book.add_metadata("DC", element, person.name, {"id": f"contributor-{i}"})
+        book.add_metadata(None, "meta", RELATORS[person.role],
+                          {"refines": f"#contributor-{i}", "property": "role", "scheme": "marc:relators"})
+    book.add_metadata("DC", "publisher", meta.publisher)
+    book.add_metadata("DC", "rights", f"{meta.licence.name} ({meta.licence.url})")
+    book.add_metadata("DC", "description", meta.description)
+    book.add_metadata("DC", "date", meta.edition.date.isoformat())
+    for keyword in meta.keywords:
+        book.add_metadata("DC", "subject", keyword)
+    for prop, value in accessibility_metadata(guide):
+        book.add_metadata(None, "meta", value, {"property": prop})
+    book.add_metadata(None, "meta", "EPUB Accessibility 1.1 - WCAG 2.2 Level AA",
+                      {"property": "dcterms:conformsTo"})
+    book.add_metadata(None, "meta", meta.publisher, {"property": "a11y:certifiedBy"})
+
+    assets: dict[Path, str] = {}         # brand file -> name inside the EPUB
+
+    def url(path: Path) -> str:
+        folder = "fonts" if path.suffix == ".woff2" else "images"
+        assets[path] = f"{folder}/{path.name}"
+        return f"../{folder}/{path.name}"
+
+    css = renderer.stylesheet(fmt, url)
+    cover_alt = f"Cover of {meta.full_title}, published by {meta.publisher}"
+    files = [EpubFile("css/guide.css", "text/css", css.encode("utf-8"), "css")]
+    files += [EpubFile(name, MEDIA_TYPES[path.suffix], path.read_bytes(), f"asset-{i}")
+              for i, (path, name) in enumerate(sorted(assets.items(), key=lambda a: a[1]), 1)]
+    if "images/mark.svg" not in assets.values():
+        mark = renderer.brand_file(guide.brand.mark)
+        files.append(EpubFile("images/mark.svg", "image/svg+xml", mark.read_bytes(), "mark"))
+    files.append(EpubFile("images/cover.svg", "image/svg+xml",
+                          renderer.page("epub/cover.svg.j2", fmt, cover_alt=cover_alt).encode("utf-8"),
+                          "cover-image", properties=("cover-image",)))
+    for i, src in enumerate(sorted({f.src for f in guide.figures}), 1):
+        files.append(EpubFile(src, MEDIA_TYPES[Path(src).suffix.lower()],
+                              (guide.root / src).read_bytes(), f"figure-{i}"))
+    files.append(EpubFile("cover.xhtml", "application/xhtml+xml",
+                          _xhtml(renderer, fmt, meta.full_title,
+                                 renderer.page("epub/cover.xhtml.j2", fmt, cover_alt=cover_alt), "cover"),
+                          "cover", in_spine=True))
+    files.append(EpubFile("imprint.xhtml", "application/xhtml+xml",
+                          _xhtml(renderer, fmt, "About this edition",
+                                 renderer.page("partials/imprint.html.j2", fmt)),
+                          "imprint", in_spine=True))
+    files.append(EpubFile("nav.xhtml", "application/xhtml+xml",
+                          _xhtml(renderer, fmt, "Contents", renderer.page("epub/nav.xhtml.j2", fmt)),
+                          "nav", properties=("nav",), in_spine=True))
+    for doc in guide.documents:
+        content = renderer.partial("partials/document.html.j2", doc=doc, body=renderer.body(doc, fmt))
+        files.append(EpubFile(f"{doc.id}.xhtml", "application/xhtml+xml",
+                              _xhtml(renderer, fmt, doc.meta.title, content), f"doc-{doc.id}",
+                              in_spine=True))
+    return write_epub(book, files, target, guide.build_date)
+
+
+RELATORS = {"author": "aut", "editor": "edt", "illustrator": "ill", "reviewer": "rev", "designer": "dsr"}

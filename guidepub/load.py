@@ -1,0 +1,331 @@
+"""Stage 1: read content/ and styles/brand.yaml, validate them against the
+schema and the guide's rules, and return a Guide. Nothing renders until this
+succeeds; every problem names its file and line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from markdown_it.token import Token
+from pydantic import BaseModel, ValidationError
+
+from .errors import GuideError, Problems
+from .markdown import BLOCK_TYPES, block_name, make_parser
+from .model import (Brand, DocMeta, Document, Figure, Guide, GuideMeta, Heading,
+                    Table, Target)
+
+M = TypeVar("M", bound=BaseModel)
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.S)
+
+
+# --- YAML with line numbers ------------------------------------------------
+
+def _read_yaml(path: Path, text: str | None = None, line_offset: int = 0):
+    """Parse YAML and keep the node tree, so schema errors can name a line."""
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise GuideError.one("CONTENT-MISSING", f"cannot read file ({exc.strerror})", path)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 + line_offset if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise GuideError.one("CONTENT-YAML", f"invalid YAML: {problem}", path, line,
+                             "check the indentation and quote values that contain a colon")
+    return data, node
+
+
+def _node_line(node: Any, loc: tuple) -> int | None:
+    """The 1-based line of the YAML node at `loc` (or its nearest parent)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == key), None)
+            if match is None:
+                break
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def _validate(model: type[M], data: Any, node: Any, path: Path, line_offset: int = 0) -> M:
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        problems = Problems()
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            fieldname = ".".join(str(p) for p in loc) or "(document)"
+            line = _node_line(node, loc)
+            problems.add("CONTENT-SCHEMA", f"field '{fieldname}': {err['msg']}", path,
+                         line + line_offset if line else None,
+                         f"see the schema in guidepub/model.py ({model.__name__})")
+        problems.raise_if_any()
+        raise  # unreachable
+
+
+def load_model(model: type[M], path: Path) -> M:
+    data, node = _read_yaml(path)
+    return _validate(model, data, node, path)
+
+
+# --- Markdown documents ----------------------------------------------------
+
+def _plain_text(inline: Token) -> str:
+    """The text a reader sees in an inline token, after typographic quotes."""
+    return "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+class _DocumentReader:
+    """Reads one Markdown file into a Document and records what it defines."""
+
+    def __init__(self, guide_root: Path, problems: Problems, ids: dict[str, Path],
+                 counters: dict[str, int]):
+        self.root = guide_root
+        self.problems = problems
+        self.ids = ids              # every id defined so far -> the file defining it
+        self.counters = counters    # figure and table numbers run through the guide
+        self.md = make_parser()
+
+    def read(self, rel: str, part: str, number: int | None) -> Document | None:
+        path = self.root / rel
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            self.problems.add("CONTENT-MISSING", f"cannot read chapter file ({exc.strerror})",
+                              self.root / "guide.yaml", None,
+                              f"fix the path '{rel}' in guide.yaml")
+            return None
+        match = FRONT_MATTER.match(text)
+        if not match:
+            self.problems.add("CONTENT-FRONT-MATTER", "no YAML front matter", path, 1,
+                              "start the file with '---', the fields id and title, then '---'")
+            return None
+        try:
+            data, node = _read_yaml(path, match.group(1), line_offset=1)
+            meta = _validate(DocMeta, data, node, path, line_offset=1)
+        except GuideError as exc:
+            self.problems.extend(exc)
+            return None
+        if part == "chapter" and not meta.learning_outcomes:
+            self.problems.add("CONTENT-SCHEMA", "field 'learning_outcomes': a chapter needs at least one",
+                              path, 2, "list what a reader will be able to do after the chapter")
+        body_offset = match.group(0).count("\n")
+        env = {"docId": meta.id}
+        tokens = self.md.parse(text[match.end():], env)
+        doc = Document(meta=meta, path=path, part=part, number=number, tokens=tokens,
+                       line_offset=body_offset)
+        self._define(meta.id, path, 2)
+        self._scan(doc)
+        return doc
+
+    def _define(self, ident: str, path: Path, line: int | None) -> bool:
+        if ident in self.ids:
+            self.problems.add("CONTENT-DUPLICATE-ID", f"id '{ident}' is already used in {self.ids[ident]}",
+                              path, line, "give each chapter, section and figure its own id")
+            return False
+        self.ids[ident] = path
+        return True
+
+    def _scan(self, doc: Document) -> None:
+        """Walk the tokens once: give headings ids, number figures and tables,
+        and enforce the rules a renderer relies on."""
+        path, tokens = doc.path, doc.tokens
+        level = 1                 # the chapter title is the document's only H1
+        in_block = 0
+        for i, tok in enumerate(tokens):
+            line = doc.line_of(tok)
+            name = block_name(tok.type)
+            if name:
+                in_block += 1 if tok.nesting == 1 else -1
+            elif tok.type == "heading_open":
+                heading_level = int(tok.tag[1])
+                text = _plain_text(tokens[i + 1])
+                if heading_level == 1:
+                    self.problems.add("CONTENT-HEADING", f"'# {text}' is a level 1 heading", path, line,
+                                      "the front matter title is the chapter's only level 1 heading; use '##'")
+                elif heading_level > level + 1:
+                    self.problems.add("CONTENT-HEADING",
+                                      f"heading '{text}' skips from level {level} to level {heading_level}",
+                                      path, line, f"use {'#' * (level + 1)} for this heading")
+                if in_block:
+                    self.problems.add("CONTENT-HEADING", f"heading '{text}' is inside a block", path, line,
+                                      "a block's title is its heading; put the title after the block name")
+                ident = tok.attrGet("id") or self._unique(f"{doc.id}-{_slug(text)}")
+                tok.attrSet("id", ident)
+                if self._define(str(ident), path, line):
+                    doc.headings.append(Heading(heading_level, text, str(ident), line or 0))
+                level = heading_level
+            elif tok.type == "table_open":
+                self.counters["table"] += 1
+                caption = str(tok.attrGet("caption") or "")
+                if not caption:
+                    self.problems.add("CONTENT-TABLE-CAPTION", "table has no caption", path, line,
+                                      "put {caption=\"What the table shows\"} on the line above the table")
+                ident = tok.attrGet("id")
+                if ident:
+                    self._define(str(ident), path, line)
+                tok.meta["number"] = self.counters["table"]
+                doc.tables.append(Table(str(ident) if ident else None, self.counters["table"], caption))
+            elif tok.type == "inline":
+                self._scan_inline(doc, tokens, i, line)
+
+    def _unique(self, ident: str) -> str:
+        candidate, n = ident, 2
+        while candidate in self.ids:
+            candidate, n = f"{ident}-{n}", n + 1
+        return candidate
+
+    def _scan_inline(self, doc: Document, tokens: list[Token], i: int, line: int | None) -> None:
+        tok, path = tokens[i], doc.path
+        if tok.content.startswith(":::") and tokens[i - 1].type == "paragraph_open":
+            words = tok.content.lstrip(":").split()
+            if words:
+                message = f"unknown or unclosed block '::: {words[0]}'"
+            else:
+                message = "this ':::' closes no open block"
+            self.problems.add("CONTENT-BLOCK", message, path, line,
+                              f"blocks are {', '.join(BLOCK_TYPES)}; close each with ':::', and give "
+                              "a block that holds another more colons ('::::')")
+        images = [c for c in tok.children or [] if c.type == "image"]
+        if not images:
+            return
+        standalone = (len(tok.children or []) == 1 and tokens[i - 1].type == "paragraph_open")
+        image = images[0]
+        src = str(image.attrGet("src") or "")
+        if not standalone or len(images) > 1:
+            self.problems.add("CONTENT-FIGURE", f"image '{src}' is not in a paragraph of its own", path, line,
+                              "put each figure on its own line with a blank line before and after")
+            return
+        alt = " ".join(image.content.split())
+        caption = " ".join(str(image.attrGet("title") or "").split())
+        if not alt:
+            self.problems.add("CONTENT-ALT", f"figure '{src}' has no alt text", path, line,
+                              "write what the figure shows inside the brackets: ![alt text](file.svg \"Caption\")")
+        if not caption:
+            self.problems.add("CONTENT-CAPTION", f"figure '{src}' has no caption", path, line,
+                              "add a caption in quotes after the file name: ![alt](file.svg \"Caption\")")
+        if not (self.root / src).is_file():
+            self.problems.add("CONTENT-IMAGE", f"image file '{src}' not found", path, line,
+                              f"paths are relative to {self.root}")
+        self.counters["figure"] += 1
+        ident = str(image.attrGet("id") or f"fig-{self.counters['figure']}")
+        if self._define(ident, path, line):
+            image.attrSet("id", ident)
+            doc.figures.append(Figure(ident, self.counters["figure"], src, alt, caption))
+
+
+def _resolve_links(documents: list[Document], targets: dict[str, Target], problems: Problems) -> None:
+    """Check every internal link and give empty ones their target's name:
+    `[](#ch-teams)` becomes `Chapter 5: Working in teams`."""
+    for doc in documents:
+        for tok in doc.tokens:
+            if tok.type != "inline" or not tok.children:
+                continue
+            children = tok.children
+            for j, child in enumerate(children):
+                if child.type != "link_open":
+                    continue
+                href = str(child.attrGet("href") or "")
+                if not href.startswith("#"):
+                    if not re.match(r"^(https?|mailto):", href):
+                        problems.add("CONTENT-LINK", f"link '{href}' is neither internal nor a web address",
+                                     doc.path, doc.line_of(tok), "use #id for cross-references or a full https:// address")
+                    continue
+                target = targets.get(href[1:])
+                if target is None:
+                    problems.add("CONTENT-XREF", f"cross-reference '{href}' points at no chapter, section, "
+                                 "figure or table", doc.path, doc.line_of(tok),
+                                 "ids come from a document's front matter, a {#id} line above a heading, "
+                                 "or the heading text, e.g. #ch-teams-roles-in-a-team")
+                    continue
+                child.meta["xref"] = target.id
+                if children[j + 1].type == "link_close":
+                    text = Token("text", "", 0)
+                    text.content = target.label
+                    children.insert(j + 1, text)
+
+
+def build_date(meta: GuideMeta) -> dt.datetime:
+    """The date stamped on outputs: SOURCE_DATE_EPOCH when set, else the
+    edition date. Never the clock, so builds are reproducible."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+        except ValueError:
+            raise GuideError.one("BUILD-DATE", f"SOURCE_DATE_EPOCH='{epoch}' is not a whole number of seconds",
+                                 hint="unset it or set it to a Unix time such as 1732406400")
+    return dt.datetime.combine(meta.edition.date, dt.time(), dt.timezone.utc)
+
+
+def load_brand(path: Path) -> Brand:
+    brand = load_model(Brand, path)
+    problems = Problems()
+    base = path.parent
+    for face in brand.font.faces:
+        if not (base / face.file).is_file():
+            problems.add("BRAND-FONT", f"font file '{face.file}' not found", path, None,
+                         "run `make` to install the pinned font package")
+    if not (base / brand.mark).is_file():
+        problems.add("BRAND-MARK", f"mark '{brand.mark}' not found", path)
+    for pair in brand.pairs:
+        for colour in (pair.text, pair.background):
+            if colour not in brand.colours:
+                problems.add("BRAND-COLOUR", f"pair '{pair.use}' uses unknown colour '{colour}'", path)
+    problems.raise_if_any()
+    return brand
+
+
+def load(content: Path, brand_path: Path) -> Guide:
+    """Read and validate the whole guide. Raises GuideError listing every problem."""
+    brand = load_brand(brand_path)
+    guide_file = content / "guide.yaml"
+    meta = load_model(GuideMeta, guide_file)
+    problems = Problems()
+    ids: dict[str, Path] = {}
+    reader = _DocumentReader(content, problems, ids, {"figure": 0, "table": 0})
+    documents: list[Document] = []
+    chapter_no = 0
+    for part, files in (("front", meta.front_matter), ("chapter", meta.chapters), ("back", meta.back_matter)):
+        for rel in files:
+            number = None
+            if part == "chapter":
+                chapter_no += 1
+                number = chapter_no
+            doc = reader.read(rel, part, number)
+            if doc:
+                documents.append(doc)
+    if len(documents) < len(meta.front_matter) + len(meta.chapters) + len(meta.back_matter):
+        problems.raise_if_any()     # links into a file that failed to load would only add noise
+    targets: dict[str, Target] = {}
+    for doc in documents:
+        targets[doc.id] = Target(doc.id, doc.id, doc.label)
+        for h in doc.headings:
+            targets[h.id] = Target(h.id, doc.id, h.text)
+        for f in doc.figures:
+            targets[f.id] = Target(f.id, doc.id, f"Figure {f.number}")
+        for t in doc.tables:
+            if t.id:
+                targets[t.id] = Target(t.id, doc.id, f"Table {t.number}")
+    _resolve_links(documents, targets, problems)
+    problems.raise_if_any()
+    return Guide(meta=meta, root=content, documents=documents, targets=targets, brand=brand,
+                 build_date=build_date(meta))

@@ -1,0 +1,64 @@
+"""The Markdown dialect of a guide: CommonMark with tables, footnotes,
+attributes, definition lists and one container per block type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
+from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+
+@dataclass(frozen=True)
+class BlockType:
+    """A container block such as `::: key-points`.
+
+    The text after the name on the opening line is the block's title, or for a
+    quotation its attribution.
+    """
+
+    name: str
+    default_title: str | None
+    title_is_attribution: bool = False
+
+
+BLOCK_TYPES: dict[str, BlockType] = {b.name: b for b in (
+    BlockType("key-points", "Key points"),
+    BlockType("activity", "Reflective activity"),
+    BlockType("case-study", "Case study"),
+    BlockType("self-check", "Self-check"),
+    BlockType("quote", None, title_is_attribution=True),
+    BlockType("resources", "Further resources"),
+)}
+
+
+def block_name(token_type: str) -> str | None:
+    """`container_key-points_open` -> `key-points`."""
+    for suffix in ("_open", "_close"):
+        if token_type.startswith("container_") and token_type.endswith(suffix):
+            return token_type[len("container_"):-len(suffix)]
+    return None
+
+
+def block_title(info: str, block: BlockType) -> str | None:
+    rest = info.strip()[len(block.name):].strip()
+    return rest or block.default_title
+
+
+def make_parser() -> MarkdownIt:
+    md = (
+        MarkdownIt("commonmark", {"xhtmlOut": True, "typographer": True, "html": False})
+        .enable(["table", "replacements", "smartquotes"])
+        .use(footnote_plugin)
+        .use(deflist_plugin)
+        .use(attrs_plugin)
+        .use(attrs_block_plugin)
+    )
+    # British quotation marks in the typographer: single quotes outside.
+    md.options["quotes"] = "‘’“”"
+    for name in BLOCK_TYPES:
+        container_plugin(md, name)
+    return md

@@ -1,0 +1,197 @@
+"""The content model: the schema of guide.yaml and chapter front matter
+(pydantic), and the plain data classes that templates receive."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+from markdown_it.token import Token
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+ID_PATTERN = r"^[a-z][a-z0-9-]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Contributor(Strict):
+    name: str = Field(min_length=1)
+    role: Literal["author", "editor", "illustrator", "reviewer", "designer"] = "author"
+
+
+class Licence(Strict):
+    name: str = Field(min_length=1)
+    url: HttpUrl
+
+
+class Edition(Strict):
+    number: int = Field(ge=1)
+    date: dt.date
+    version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$")
+
+
+class Identifiers(Strict):
+    urn: str = Field(pattern=r"^urn:[a-z0-9][a-z0-9-]{0,31}:\S+$",
+                     description="A stable identifier for the publication, e.g. urn:uuid:...")
+    isbn_pdf: str | None = None
+    isbn_epub: str | None = None
+
+
+class GuideMeta(Strict):
+    """guide.yaml."""
+
+    slug: str = Field(pattern=ID_PATTERN)
+    title: str = Field(min_length=1)
+    subtitle: str | None = None
+    series: str | None = None
+    publisher: str = Field(min_length=1)
+    language: str = Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
+    description: str = Field(min_length=1)
+    keywords: list[str] = Field(default_factory=list)
+    contributors: list[Contributor] = Field(min_length=1)
+    licence: Licence
+    edition: Edition
+    identifiers: Identifiers
+    accessibility_summary: str = Field(min_length=1)
+    how_to_cite: str | None = None
+    front_matter: list[str] = Field(default_factory=list)
+    chapters: list[str] = Field(min_length=1)
+    back_matter: list[str] = Field(default_factory=list)
+
+    @property
+    def full_title(self) -> str:
+        return f"{self.title}: {self.subtitle}" if self.subtitle else self.title
+
+
+DocKind = Literal["chapter", "introduction", "preface", "glossary", "appendix",
+                  "conclusion", "acknowledgments", "bibliography"]
+
+
+class DocMeta(Strict):
+    """The YAML front matter of one Markdown document."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    title: str = Field(min_length=1)
+    summary: str | None = None
+    learning_outcomes: list[str] = Field(default_factory=list)
+    type: DocKind = "chapter"
+
+
+@dataclass
+class Heading:
+    level: int
+    text: str
+    id: str
+    line: int
+
+
+@dataclass
+class Figure:
+    id: str
+    number: int
+    src: str
+    alt: str
+    caption: str
+
+
+@dataclass
+class Table:
+    id: str | None
+    number: int
+    caption: str
+
+
+@dataclass
+class Document:
+    """One Markdown file: a chapter, or front or back matter."""
+
+    meta: DocMeta
+    path: Path
+    part: Literal["front", "chapter", "back"]
+    number: int | None          # chapter number; None for front and back matter
+    tokens: list[Token]
+    line_offset: int = 0        # lines of front matter before the Markdown body
+    headings: list[Heading] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+    def line_of(self, token: Token) -> int | None:
+        """The 1-based line in the file where a token starts."""
+        return token.map[0] + 1 + self.line_offset if token.map else None
+
+    @property
+    def label(self) -> str:
+        """How a cross-reference names this document."""
+        if self.number is not None:
+            return f"Chapter {self.number}: {self.meta.title}"
+        return self.meta.title
+
+
+@dataclass
+class Target:
+    """Something a cross-reference can point at."""
+
+    id: str
+    doc_id: str
+    label: str
+
+
+@dataclass
+class Guide:
+    meta: GuideMeta
+    root: Path                       # the content directory
+    documents: list[Document]
+    targets: dict[str, Target]
+    brand: "Brand"
+    build_date: dt.datetime
+
+    @property
+    def chapters(self) -> list[Document]:
+        return [d for d in self.documents if d.part == "chapter"]
+
+    @property
+    def figures(self) -> list[Figure]:
+        return [f for d in self.documents for f in d.figures]
+
+    @property
+    def tables(self) -> list[Table]:
+        return [t for d in self.documents for t in d.tables]
+
+
+class FontFace(Strict):
+    weight: int = Field(ge=100, le=900)
+    style: Literal["normal", "italic"] = "normal"
+    file: str
+
+
+class Font(Strict):
+    family: str
+    faces: list[FontFace] = Field(min_length=1)
+
+
+class ColourPair(Strict):
+    """A text colour on a background colour, as the theme uses it."""
+
+    use: str
+    text: str
+    background: str
+    large_text: bool = False
+
+
+class Brand(Strict):
+    """styles/brand.yaml: the tokens both formats use."""
+
+    name: str
+    colours: dict[str, Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]]
+    font: Font
+    mark: str
+    mark_alt: str
+    pairs: list[ColourPair] = Field(min_length=1)

@@ -1,0 +1,88 @@
+"""Stage 3a: lay out the book's HTML with WeasyPrint and write a PDF/UA-1 file."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pikepdf
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from .errors import GuideError, Problems
+from .model import Guide
+from .outputs import atomic_path
+from .render import Renderer, pdf_format
+
+
+class _Collect(logging.Handler):
+    """Keeps what WeasyPrint logs, so a missing image or alt text fails the build."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def write_pdf(html: str, css: str, base_url: Path, target: Path, font_family: str):
+    """Render and write the PDF; return WeasyPrint's Document (its pages'
+    anchors give the page of every id)."""
+    logger = logging.getLogger("weasyprint")
+    handler = _Collect()
+    logger.addHandler(handler)
+    try:
+        fonts = FontConfiguration()
+        document = HTML(string=html, base_url=str(base_url) + "/").render(
+            stylesheets=[CSS(string=css, font_config=fonts)], font_config=fonts)
+        with atomic_path(target) as tmp:
+            document.write_pdf(tmp, pdf_variant="pdf/ua-1")
+            problems = Problems()
+            for record in handler.records:
+                problems.add("PDF-WEASYPRINT", record.getMessage(), target, None,
+                             "fix the content or stylesheet it names; the PDF was not replaced")
+            _check_fonts(tmp, target, font_family, problems)
+            problems.raise_if_any()
+    finally:
+        logger.removeHandler(handler)
+    return document
+
+
+def _check_fonts(pdf_path: Path, target: Path, family: str, problems: Problems) -> None:
+    """Fail if any text fell back to a system font instead of the brand font."""
+    wanted = re.sub(r"[^a-z0-9]", "", family.lower())
+    with pikepdf.open(pdf_path) as pdf:
+        for name in sorted(_font_names(pdf)):
+            if wanted not in re.sub(r"[^a-z0-9]", "", name.lower()):
+                problems.add("PDF-FONT-FALLBACK", f"text was set in '{name}', not the brand font {family}",
+                             target, None, "a character is missing from the brand font, or a style "
+                             "names another font; use characters the font has")
+
+
+def _font_names(pdf: pikepdf.Pdf) -> set[str]:
+    """Every font used on a page or inside a drawing (form XObject) on it."""
+    names: set[str] = set()
+    seen: set[tuple[int, int]] = set()
+
+    def walk(resources) -> None:
+        for font in resources.get("/Font", {}).values():
+            names.add(str(font.get("/BaseFont", "")).split("+", 1)[-1].lstrip("/"))
+        for xobject in resources.get("/XObject", {}).values():
+            if xobject.objgen in seen or xobject.get("/Subtype") != "/Form":
+                continue
+            seen.add(xobject.objgen)
+            walk(xobject.get("/Resources", {}))
+
+    for page in pdf.pages:
+        walk(page.obj.get("/Resources", {}))
+    return names
+
+
+def build_pdf(guide: Guide, renderer: Renderer, target: Path):
+    """Render the book template and write the PDF. Returns WeasyPrint's Document."""
+    fmt = pdf_format()
+    html = renderer.page("pdf/book.html.j2", fmt, date=guide.build_date.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    css = renderer.stylesheet(fmt, lambda path: path.as_uri())
+    return write_pdf(html, css, guide.root.resolve(), target, guide.brand.font.family)

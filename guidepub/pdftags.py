@@ -1,0 +1,148 @@
+"""Read a tagged PDF's structure tree with pikepdf: each element's role, its
+alternative text and the text it encloses. Tests and checks use it to prove
+what a reader with assistive technology will meet."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import pikepdf
+
+
+@dataclass
+class Node:
+    role: str
+    alt: str | None = None
+    text: str = ""
+    page: int | None = None                 # 0-based index of the element's page
+    children: list["Node"] = field(default_factory=list)
+    annotations: list[pikepdf.Object] = field(default_factory=list)
+
+    def walk(self) -> Iterator["Node"]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def all_text(self) -> str:
+        return self.text + "".join(c.all_text() for c in self.children)
+
+
+def _to_unicode(font: pikepdf.Object) -> dict[bytes, str]:
+    """Parse a font's ToUnicode CMap (bfchar and bfrange) into code -> text."""
+    cmap: dict[bytes, str] = {}
+    stream = font.get("/ToUnicode")
+    if stream is None:
+        return cmap
+    data = stream.read_bytes().decode("latin-1")
+
+    def text(hexstr: str) -> str:
+        return bytes.fromhex(hexstr).decode("utf-16-be", errors="replace")
+
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", data, re.S):
+        for src, dst in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>", block):
+            cmap[bytes.fromhex(src)] = text(dst)
+    for block in re.findall(r"beginbfrange(.*?)endbfrange", data, re.S):
+        for lo, hi, dst in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*(<[0-9a-fA-F]*>|\[[^\]]*\])", block):
+            width, start, end = len(lo) // 2, int(lo, 16), int(hi, 16)
+            if dst.startswith("["):
+                targets = [text(t) for t in re.findall(r"<([0-9a-fA-F]*)>", dst)]
+            else:
+                first = int(dst[1:-1], 16)
+                targets = [text(format(first + i, f"0{len(dst) - 2}x")) for i in range(end - start + 1)]
+            for i, target in enumerate(targets):
+                cmap[(start + i).to_bytes(width, "big")] = target
+    return cmap
+
+
+def _decode(raw: bytes, cmap: dict[bytes, str], width: int) -> str:
+    return "".join(cmap.get(raw[i:i + width], "\ufffd") for i in range(0, len(raw), width))
+
+
+def marked_text(pdf: pikepdf.Pdf) -> tuple[dict[tuple[int, int], str], list[tuple[int, str]]]:
+    """Text of every marked-content sequence, by (page index, MCID); and the
+    text shown outside both tags and artifacts (which a screen reader would
+    meet with no structure), by page."""
+    by_mcid: dict[tuple[int, int], str] = {}
+    untagged: list[tuple[int, str]] = []
+    cmaps: dict[tuple[int, int], dict[bytes, str]] = {}
+    for index, page in enumerate(pdf.pages):
+        fonts = page.obj.get("/Resources", {}).get("/Font", {})
+        stack: list[int | str | None] = []      # MCID, "artifact" or None for each open sequence
+        cmap: dict[bytes, str] = {}
+        width = 2
+        for operands, op in pikepdf.parse_content_stream(page):
+            name = str(op)
+            if name in ("BDC", "BMC"):
+                tag = str(operands[0])
+                props = operands[1] if name == "BDC" and len(operands) > 1 else None
+                if tag == "/Artifact":
+                    stack.append("artifact")
+                elif isinstance(props, pikepdf.Dictionary) and "/MCID" in props:
+                    stack.append(int(props.MCID))
+                else:
+                    stack.append(None)
+            elif name == "EMC" and stack:
+                stack.pop()
+            elif name == "Tf":
+                font = fonts.get(str(operands[0]))
+                if font is not None:
+                    key = font.objgen
+                    if key not in cmaps:
+                        cmaps[key] = _to_unicode(font)
+                    cmap = cmaps[key]
+                    width = 2 if font.get("/Subtype") == "/Type0" else 1
+            elif name in ("Tj", "TJ", "'", '"'):
+                parts = operands[-1] if name == "TJ" else [operands[-1]]
+                shown = "".join(_decode(bytes(p), cmap, width) for p in parts
+                                if isinstance(p, pikepdf.String))
+                owner = next((s for s in reversed(stack) if s is not None), None)
+                if owner == "artifact":
+                    continue
+                if isinstance(owner, int):
+                    by_mcid[(index, owner)] = by_mcid.get((index, owner), "") + shown
+                elif shown.strip():
+                    untagged.append((index, shown))
+    return by_mcid, untagged
+
+
+def read_tags(path: Path) -> Node:
+    """The structure tree as Nodes, with the text each element encloses."""
+    with pikepdf.open(path) as pdf:
+        pages = {p.objgen: i for i, p in enumerate(pdf.pages)}
+        text, _ = marked_text(pdf)
+        root = Node("StructTreeRoot")
+        tree = pdf.Root.get("/StructTreeRoot")
+        if tree is None:
+            return root
+
+        def visit(obj, parent: Node, page: int | None) -> None:
+            if isinstance(obj, int) or (isinstance(obj, pikepdf.Object) and obj._type_name == "integer"):
+                if page is not None:
+                    parent.text += text.get((page, int(obj)), "")
+                return
+            if isinstance(obj, pikepdf.Array):
+                for item in obj:
+                    visit(item, parent, page)
+                return
+            if not isinstance(obj, pikepdf.Dictionary):
+                return
+            if "/Pg" in obj:
+                page = pages.get(obj.Pg.objgen, page)
+            kind = obj.get("/Type")
+            if kind == "/MCR":
+                visit(obj.MCID, parent, page)
+                return
+            if kind == "/OBJR":
+                parent.annotations.append(obj.Obj)
+                return
+            node = Node(str(obj.get("/S", "")).lstrip("/"),
+                        str(obj.Alt) if "/Alt" in obj else None, page=page)
+            parent.children.append(node)
+            if "/K" in obj:
+                visit(obj.K, node, page)
+
+        visit(tree.get("/K"), root, None)
+        return root

@@ -1,0 +1,224 @@
+"""Stage 2: turn a Guide into semantic HTML through Jinja templates.
+
+The same block partials serve both formats; a `Format` says only what differs
+between them: where a cross-reference points, and which wrapper templates and
+stylesheet layers to use."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
+
+from .errors import GuideError
+from .markdown import BLOCK_TYPES, block_name, block_title, make_parser
+from .model import Document, Guide
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str                          # "pdf" or "epub"
+    href: Callable[[str], str]         # target id -> link address
+    css_layers: tuple[str, ...]        # files in styles/, after the shared layers
+
+
+SHARED_CSS = ("base.css", "blocks.css")
+
+
+def pdf_format() -> Format:
+    return Format("pdf", lambda ident: f"#{ident}", ("print.css",))
+
+
+def epub_format(guide: Guide) -> Format:
+    def href(ident: str) -> str:
+        target = guide.targets[ident]
+        page = f"{target.doc_id}.xhtml"
+        return page if ident == target.doc_id else f"{page}#{ident}"
+    return Format("epub", href, ("epub.css",))
+
+
+class Renderer:
+    def __init__(self, guide: Guide, templates: Path, styles: Path):
+        self.guide = guide
+        self.styles = styles
+        self.env = Environment(loader=FileSystemLoader(templates), autoescape=True,
+                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                               keep_trailing_newline=True)
+        self.env.filters["split_lines"] = lambda text: text.split("\n")
+        self.md = make_parser()
+        self._install_rules()
+
+    # --- Markdown tokens -> HTML -------------------------------------------
+
+    def _install_rules(self) -> None:
+        rules = self.md.add_render_rule
+
+        def link_open(self_r, tokens, idx, options, env):
+            tok = tokens[idx]
+            xref = tok.meta.get("xref")
+            if not xref:
+                return self_r.renderToken(tokens, idx, options, env)
+            # Tokens are shared by both formats: build the attributes afresh.
+            attrs = dict(tok.attrs, href=env["format"].href(xref))
+            attrs["class"] = " ".join(filter(None, [str(attrs.get("class", "")), "xref"]))
+            return "<a" + "".join(f' {k}="{escape(v)}"' for k, v in attrs.items()) + ">"
+
+        def table_open(self_r, tokens, idx, options, env):
+            tok = tokens[idx]
+            ident = tok.attrGet("id")
+            id_attr = f' id="{escape(ident)}"' if ident else ""
+            caption = escape(tok.attrGet("caption") or "")
+            number = tok.meta.get("number")
+            return (f'<div class="table-wrap">\n<table{id_attr}>\n<caption><span class="label">Table {number}.</span> '
+                    f"{caption}</caption>\n")
+
+        def table_close(self_r, tokens, idx, options, env):
+            return "</table>\n</div>\n"
+
+        def th_open(self_r, tokens, idx, options, env):
+            tokens[idx].attrSet("scope", "col")
+            return self_r.renderToken(tokens, idx, options, env)
+
+        def footnote_ref(self_r, tokens, idx, options, env):
+            n = tokens[idx].meta["id"] + 1
+            ident = f"{env['docId']}-{n}"
+            return (f'<sup class="footnote-ref"><a href="#fn-{ident}" id="fnref-{ident}" '
+                    f'epub:type="noteref" role="doc-noteref">{n}</a></sup>')
+
+        def footnote_block_open(self_r, tokens, idx, options, env):
+            return ('<section class="footnotes" epub:type="endnotes" role="doc-endnotes" '
+                    'aria-label="Notes">\n<ol>\n')
+
+        def footnote_block_close(self_r, tokens, idx, options, env):
+            return "</ol>\n</section>\n"
+
+        def footnote_open(self_r, tokens, idx, options, env):
+            n = tokens[idx].meta["id"] + 1
+            return f'<li id="fn-{env["docId"]}-{n}" epub:type="endnote">'
+
+        def footnote_anchor(self_r, tokens, idx, options, env):
+            n = tokens[idx].meta["id"] + 1
+            return (f' <a href="#fnref-{env["docId"]}-{n}" class="footnote-backref" '
+                    f'role="doc-backlink">Back to text for note {n}</a>')
+
+        rules("link_open", link_open)
+        rules("table_open", table_open)
+        rules("table_close", table_close)
+        rules("th_open", th_open)
+        rules("footnote_ref", footnote_ref)
+        rules("footnote_block_open", footnote_block_open)
+        rules("footnote_block_close", footnote_block_close)
+        rules("footnote_open", footnote_open)
+        rules("footnote_anchor", footnote_anchor)
+
+    def body(self, doc: Document, fmt: Format) -> Markup:
+        env = {"docId": doc.id, "format": fmt, "doc": doc, "blocks": 0}
+        figures = {f.id: f for f in doc.figures}
+        return Markup(self._render(doc.tokens, env, figures, level=1))
+
+    def _render(self, tokens, env, figures, level: int) -> str:
+        out: list[str] = []
+        run: list = []
+
+        def flush() -> None:
+            if run:
+                out.append(self.md.renderer.render(run, self.md.options, env))
+                run.clear()
+
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            name = block_name(tok.type)
+            if name and tok.nesting == 1:
+                close = _matching_close(tokens, i)
+                flush()
+                env["blocks"] += 1
+                inner = self._render(tokens[i + 1:close], env, figures, level + 1)
+                block = BLOCK_TYPES[name]
+                out.append(self.partial(
+                    f"blocks/{name}.html.j2", body=Markup(inner), title=block_title(tok.info, block),
+                    level=min(level + 1, 6), id=f"{env['docId']}-block-{env['blocks']}"))
+                i = close + 1
+                continue
+            figure = _figure_at(tokens, i, figures)
+            if figure:
+                flush()
+                out.append(self.partial("blocks/figure.html.j2", figure=figure))
+                i += 3
+                continue
+            if tok.type == "heading_open":
+                level = int(tok.tag[1])
+            run.append(tok)
+            i += 1
+        flush()
+        return "".join(out)
+
+    # --- templates ---------------------------------------------------------
+
+    def partial(self, name: str, **context) -> str:
+        return self.env.get_template(name).render(guide=self.guide, **context)
+
+    def page(self, template: str, fmt: Format, **context) -> str:
+        """Render a wrapper template with everything a page may need."""
+        return self.partial(template, fmt=fmt, body_of=lambda doc: self.body(doc, fmt),
+                            brand=self.guide.brand, meta=self.guide.meta, **context)
+
+    # --- stylesheets -------------------------------------------------------
+
+    def brand_file(self, rel: str) -> Path:
+        return (self.styles / rel).resolve()
+
+    def stylesheet(self, fmt: Format, url: Callable[[Path], str]) -> str:
+        """The whole CSS for one format: font faces, then the shared layers,
+        then the format's own, with brand tokens written in. `url` turns a
+        brand file (font, mark) into the address the format uses."""
+        brand = self.guide.brand
+        faces = [
+            "@font-face {\n"
+            f"  font-family: \"{brand.font.family}\";\n"
+            f"  src: url(\"{url(self.brand_file(face.file))}\") format(\"woff2\");\n"
+            f"  font-weight: {face.weight};\n  font-style: {face.style};\n}}\n"
+            for face in brand.font.faces
+        ]
+        layers = [(self.styles / name).read_text(encoding="utf-8")
+                  for name in SHARED_CSS + fmt.css_layers]
+        tokens = {f"colour-{k}": v for k, v in brand.colours.items()}
+        tokens["font-family"] = f"\"{brand.font.family}\", sans-serif"
+        tokens["mark-url"] = f"url(\"{url(self.brand_file(brand.mark))}\")"
+        return _apply_tokens("\n".join(faces + layers), tokens)
+
+
+def _apply_tokens(css: str, tokens: dict[str, str]) -> str:
+    """Replace var(--name) with the brand's value, so every reading system,
+    old or new, sees plain CSS."""
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in tokens:
+            raise GuideError.one("BRAND-TOKEN", f"stylesheet uses unknown token --{name}",
+                                 hint=f"define it in styles/brand.yaml; known: {', '.join(sorted(tokens))}")
+        return tokens[name]
+    return re.sub(r"var\(--([a-z0-9-]+)\)", value, css)
+
+
+def _matching_close(tokens, start: int) -> int:
+    depth = 0
+    for j in range(start, len(tokens)):
+        if block_name(tokens[j].type):
+            depth += tokens[j].nesting
+            if depth == 0:
+                return j
+    raise AssertionError("markdown-it always closes containers")
+
+
+def _figure_at(tokens, i: int, figures: dict):
+    """A paragraph that holds only a figure's image."""
+    if tokens[i].type != "paragraph_open" or i + 1 >= len(tokens):
+        return None
+    children = tokens[i + 1].children or []
+    if len(children) == 1 and children[0].type == "image":
+        return figures.get(str(children[0].attrGet("id")))
+    return None

@@ -1,0 +1,44 @@
+"""The command line, as a user meets it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import MINI, ROOT
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_help_explains_every_option():
+    result = run("--help")
+    assert result.returncode == 0
+    for option in ("--content", "--out", "--format", "--quiet", "SOURCE_DATE_EPOCH"):
+        assert option in result.stdout
+
+
+def test_builds_into_the_out_folder(tmp_path):
+    result = run("--content", str(MINI), "--out", str(tmp_path), "--format", "pdf", "-q")
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["mini-2.pdf"]
+
+
+def test_bad_input_gives_a_clear_error_and_keeps_the_last_good_output(guide_copy, tmp_path):
+    out = tmp_path / "dist"
+    assert run("--content", str(guide_copy), "--out", str(out), "-q").returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    chapter = guide_copy / "one.md"
+    chapter.write_text(chapter.read_text().replace("![A square box with a tick inside]", "![]"))
+    result = run("--content", str(guide_copy), "--out", str(out))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"{chapter}:" in result.stderr.replace("\n", "")
+    assert "CONTENT-ALT" in result.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_wrong_option_exits_2():
+    assert run("--format", "docx").returncode == 2

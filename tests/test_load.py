@@ -1,0 +1,169 @@
+"""Loading and validation: every mistake names its file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guidepub.errors import GuideError
+from guidepub.load import load
+from conftest import BRAND, MINI
+
+
+def problems(content: Path):
+    with pytest.raises(GuideError) as info:
+        load(content, BRAND)
+    return info.value.problems
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"fixture no longer contains {old!r}"
+    path.write_text(text.replace(old, new))
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def test_fixture_loads_in_order_with_numbers():
+    guide = load(MINI, BRAND)
+    assert [d.id for d in guide.documents] == ["intro", "ch-one", "ch-two", "terms"]
+    assert [d.number for d in guide.documents] == [None, 1, 2, None]
+    assert [(f.id, f.number, f.alt) for f in guide.figures] == [
+        ("fig-box", 1, "A square box with a tick inside")]
+    assert [(t.id, t.number, t.caption) for t in guide.tables] == [("tbl-data", 1, "Some data")]
+
+
+def test_headings_get_ids_from_text():
+    guide = load(MINI, BRAND)
+    one = guide.documents[1]
+    assert [(h.level, h.id) for h in one.headings] == [
+        (2, "ch-one-opening-section"), (3, "ch-one-deeper-section")]
+
+
+def test_missing_field_in_guide_yaml_names_file_line_and_field(guide_copy):
+    edit(guide_copy / "guide.yaml", "publisher: Test publisher\n", "")
+    [p] = problems(guide_copy)
+    assert p.code == "CONTENT-SCHEMA"
+    assert p.path == guide_copy / "guide.yaml"
+    assert "'publisher'" in p.message and "Field required" in p.message
+    assert p.line == line_of(guide_copy / "guide.yaml", "slug:")   # the mapping that lacks it
+
+
+def test_wrong_value_in_guide_yaml_points_at_its_line(guide_copy):
+    path = guide_copy / "guide.yaml"
+    edit(path, "language: en-GB", "language: English")
+    [p] = problems(guide_copy)
+    assert "'language'" in p.message
+    assert p.line == line_of(path, "language: English")
+
+
+def test_nested_field_error_names_the_path(guide_copy):
+    path = guide_copy / "guide.yaml"
+    edit(path, "  number: 2", "  number: two")
+    [p] = problems(guide_copy)
+    assert "'edition.number'" in p.message
+    assert p.line == line_of(path, "number: two")
+
+
+def test_front_matter_error_points_into_the_chapter(guide_copy):
+    path = guide_copy / "one.md"
+    edit(path, "id: ch-one", "id: Chapter One")
+    [p] = problems(guide_copy)
+    assert (p.code, p.path, p.line) == ("CONTENT-SCHEMA", path, line_of(path, "id: Chapter One"))
+    assert "'id'" in p.message
+
+
+def test_invalid_yaml_names_the_line(guide_copy):
+    path = guide_copy / "guide.yaml"
+    edit(path, "title: Mini guide", "title: [Mini guide")
+    [p] = problems(guide_copy)
+    assert p.code == "CONTENT-YAML" and p.path == path and p.line is not None
+
+
+def test_chapter_without_learning_outcomes_is_an_error(guide_copy):
+    edit(guide_copy / "two.md", "learning_outcomes:\n  - read a table\n", "")
+    [p] = problems(guide_copy)
+    assert p.code == "CONTENT-SCHEMA" and "learning_outcomes" in p.message
+
+
+def test_missing_chapter_file(guide_copy):
+    (guide_copy / "two.md").unlink()
+    found = problems(guide_copy)
+    assert found[0].code == "CONTENT-MISSING" and "two.md" in found[0].hint
+
+
+def test_figure_without_alt_text_is_an_error(guide_copy):
+    path = guide_copy / "one.md"
+    edit(path, "![A square box with a tick inside]", "![]")
+    [p] = problems(guide_copy)
+    assert (p.code, p.path, p.line) == ("CONTENT-ALT", path, line_of(path, "![](figures/box.svg"))
+
+
+def test_figure_without_caption_or_file(guide_copy):
+    edit(guide_copy / "one.md", '(figures/box.svg "A box")', "(figures/nothing.svg)")
+    codes = {p.code for p in problems(guide_copy)}
+    assert codes == {"CONTENT-CAPTION", "CONTENT-IMAGE"}
+
+
+def test_skipped_heading_level(guide_copy):
+    path = guide_copy / "two.md"
+    edit(path, "## Tables and terms", "#### Tables and terms")
+    [p] = problems(guide_copy)
+    assert (p.code, p.line) == ("CONTENT-HEADING", line_of(path, "#### Tables"))
+    assert "skips from level 1 to level 4" in p.message
+
+
+def test_level_one_heading_in_body(guide_copy):
+    edit(guide_copy / "two.md", "## Tables and terms", "# Tables and terms")
+    assert [p.code for p in problems(guide_copy)] == ["CONTENT-HEADING"]
+
+
+def test_heading_inside_a_block(guide_copy):
+    edit(guide_copy / "one.md", "::: activity Try this\n", "::: activity Try this\n## Inside\n")
+    assert any(p.code == "CONTENT-HEADING" and "inside a block" in p.message for p in problems(guide_copy))
+
+
+def test_unknown_block_type(guide_copy):
+    path = guide_copy / "one.md"
+    edit(path, "::: self-check", "::: quiz")
+    found = problems(guide_copy)
+    assert found[0].code == "CONTENT-BLOCK" and "quiz" in found[0].message
+    assert found[0].line == line_of(path, "::: quiz")
+
+
+def test_broken_cross_reference(guide_copy):
+    path = guide_copy / "two.md"
+    edit(path, "[](#tbl-data)", "[](#tbl-nothing)")
+    [p] = problems(guide_copy)
+    assert (p.code, p.path, p.line) == ("CONTENT-XREF", path, line_of(path, "#tbl-nothing"))
+
+
+def test_table_needs_a_caption(guide_copy):
+    edit(guide_copy / "two.md", '{#tbl-data caption="Some data"}\n', "")
+    codes = [p.code for p in problems(guide_copy)]
+    assert "CONTENT-TABLE-CAPTION" in codes
+
+
+def test_duplicate_ids(guide_copy):
+    edit(guide_copy / "two.md", "id: ch-two", "id: ch-one")
+    assert "CONTENT-DUPLICATE-ID" in {p.code for p in problems(guide_copy)}
+
+
+def test_all_problems_reported_together(guide_copy):
+    edit(guide_copy / "one.md", "![A square box with a tick inside]", "![]")
+    edit(guide_copy / "two.md", "[](#tbl-data)", "[](#tbl-nothing)")
+    assert {p.code for p in problems(guide_copy)} == {"CONTENT-ALT", "CONTENT-XREF"}
+
+
+def test_build_date_from_source_date_epoch(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert load(MINI, BRAND).build_date.isoformat() == "2023-11-14T22:13:20+00:00"
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert load(MINI, BRAND).build_date.isoformat() == "2026-01-15T00:00:00+00:00"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(GuideError) as info:
+        load(MINI, BRAND)
+    assert info.value.problems[0].code == "BUILD-DATE"

@@ -1,0 +1,133 @@
+"""The PDF: tagged PDF/UA-1 with the structure a screen reader needs."""
+
+from __future__ import annotations
+
+import pikepdf
+import pytest
+
+from guidepub.errors import GuideError
+from guidepub.pdf import _font_names, write_pdf
+from guidepub.pdftags import read_tags
+from guidepub.render import Renderer, pdf_format
+from conftest import ROOT
+from pdf_helpers import (HEADINGS, html_headings, normal, outline_titles, page_of, page_texts,
+                         tag_headings, xref_pages)
+
+
+@pytest.fixture(scope="module")
+def tags(mini):
+    return read_tags(mini.pdf)
+
+
+def test_document_level_accessibility_entries(mini):
+    with pikepdf.open(mini.pdf) as pdf:
+        assert pdf.Root.MarkInfo.Marked is True
+        assert "/StructTreeRoot" in pdf.Root
+        assert str(pdf.Root.Lang) == "en-GB"
+        assert pdf.Root.ViewerPreferences.DisplayDocTitle is True
+        assert str(pdf.docinfo.Title) == "Mini guide: Every block once"
+        assert str(pdf.docinfo.Author) == "Test author, Test editor"
+        assert str(pdf.docinfo.Subject) == "A short guide used by the tests."
+        assert str(pdf.docinfo.Keywords) == "test"
+        with pdf.open_metadata() as xmp:
+            assert xmp.get("pdfuaid:part") == "1"
+
+
+def test_headings_match_the_content_in_order_and_text(mini, tags):
+    renderer = Renderer(mini.guide, ROOT / "templates", ROOT / "styles")
+    expected = html_headings(renderer.page("pdf/book.html.j2", pdf_format(), date="x"))
+    assert tag_headings(tags) == expected
+    # and every heading written in the content is among them, in order
+    content = [("H1", d.meta.title) for d in mini.guide.documents]
+    written = [(f"H{h.level}", h.text) for d in mini.guide.documents for h in d.headings]
+    found = iter(tag_headings(tags))
+    assert all(h in found for h in [("H1", "First chapter"), ("H2", "Opening section"),
+                                    ("H3", "Deeper section"), ("H1", "Second chapter")])
+    assert set(content + written) <= set(tag_headings(tags))
+
+
+def test_heading_levels_never_skip(tags):
+    previous = 0
+    for role, text in tag_headings(tags):
+        level = int(role[1])
+        assert level <= previous + 1 or level == 1, f"{role} '{text}' follows H{previous}"
+        previous = level
+
+
+def test_every_figure_has_alt_text(mini, tags):
+    figures = [n for n in tags.walk() if n.role == "Figure"]
+    assert [normal(f.alt or "") for f in figures] == [f.alt for f in mini.guide.figures]
+
+
+def test_tables_have_header_cells(tags):
+    tables = [n for n in tags.walk() if n.role == "Table"]
+    assert len(tables) == 1
+    assert [normal(n.all_text()) for n in tables[0].walk() if n.role == "TH"] == ["Name", "Value"]
+
+
+def test_outline_lists_every_document_and_section(mini):
+    titles = outline_titles(mini.pdf)
+    for doc in mini.guide.documents:
+        assert (0, doc.meta.title) in titles
+        for h in doc.headings:
+            assert (h.level - 1, h.text) in titles
+    assert not any(t == "Key points" for _, t in titles), "block titles stay out of the outline"
+
+
+def test_cross_references_carry_the_right_page(mini):
+    pages = page_texts(mini.pdf)
+    figure_page = page_of(pages, "Figure 1. A box")
+    assert xref_pages(pages, "Figure 1") == [figure_page]
+    chapter_page = page_of(pages, "Chapter 1 First chapter")
+    assert xref_pages(pages, "Chapter 1: First chapter") == [chapter_page]
+
+
+def test_contents_lists_documents(mini):
+    pages = page_texts(mini.pdf)
+    contents = pages[page_of(pages, "Contents") - 1]
+    for doc in mini.guide.documents:
+        assert doc.meta.title in contents
+
+
+def test_page_count_is_sane(mini):
+    with pikepdf.open(mini.pdf) as pdf:
+        assert 6 <= len(pdf.pages) <= 20
+
+
+def test_only_the_brand_font_is_embedded(mini):
+    with pikepdf.open(mini.pdf) as pdf:
+        names = _font_names(pdf)
+    assert names and all(n.startswith("Atkinson-Hyperlegible") for n in names), names
+
+
+def test_running_head_shows_the_chapter_title(mini):
+    pages = page_texts(mini.pdf)
+    first, second = page_of(pages, "Chapter 1 First chapter"), page_of(pages, "Chapter 2 Second chapter")
+    assert second - first >= 2, "the fixture's first chapter runs onto a second page"
+    # the page after the opener has no heading of its own: only the running head names the chapter
+    assert "First chapter" in pages[first]
+    assert "Second chapter" in pages[second - 1] and "First chapter" not in pages[second - 1]
+
+
+BAD_HTML = '<html lang="en-GB"><head><title>t</title></head><body><p>x</p>{}</body></html>'
+
+
+@pytest.mark.parametrize("extra", ['<img src="missing.png" alt="A missing picture" />',
+                                   '<img src="figures/box.svg" />'])
+def test_weasyprint_problems_fail_the_build_and_keep_the_old_file(tmp_path, extra):
+    target = tmp_path / "out.pdf"
+    target.write_bytes(b"last good build")
+    with pytest.raises(GuideError) as info:
+        write_pdf(BAD_HTML.format(extra), "", ROOT / "tests" / "fixtures" / "mini", target, "DejaVu Sans")
+    assert info.value.problems[0].code == "PDF-WEASYPRINT"
+    assert target.read_bytes() == b"last good build"
+    assert list(tmp_path.iterdir()) == [target], "no temporary file is left behind"
+
+
+def test_font_fallback_fails_the_build(tmp_path):
+    target = tmp_path / "out.pdf"
+    with pytest.raises(GuideError) as info:
+        write_pdf(BAD_HTML.format(""), "p { font-family: 'DejaVu Sans' }", tmp_path, target,
+                  "Atkinson Hyperlegible")
+    assert info.value.problems[0].code == "PDF-FONT-FALLBACK"
+    assert not target.exists()

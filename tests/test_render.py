@@ -1,0 +1,160 @@
+"""Markdown and templates: each block type renders to the semantic HTML both
+formats share, and cross-references point where each format needs."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+
+from guidepub.errors import GuideError
+from guidepub.load import load
+from guidepub.render import Renderer, epub_format, pdf_format
+from conftest import BRAND, MINI, ROOT
+
+XHTML = "{http://www.w3.org/1999/xhtml}"
+NS = {"h": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    guide = load(MINI, BRAND)
+    return Renderer(guide, ROOT / "templates", ROOT / "styles")
+
+
+def chapter(renderer, doc_id: str, fmt=None):
+    """A document's body as an element tree, parsed as strict XML."""
+    guide = renderer.guide
+    doc = next(d for d in guide.documents if d.id == doc_id)
+    html = renderer.partial("partials/document.html.j2", doc=doc,
+                            body=renderer.body(doc, fmt or epub_format(guide)))
+    wrapped = (f'<div xmlns="http://www.w3.org/1999/xhtml" '
+               f'xmlns:epub="http://www.idpf.org/2007/ops">{html}</div>')
+    return etree.fromstring(wrapped.encode())
+
+
+def block(tree, name):
+    [element] = tree.xpath(f"//*[contains(concat(' ', @class, ' '), ' block-{name} ')]")
+    return element
+
+
+def heading(element):
+    [h] = element.xpath("h:h1|h:h2|h:h3|h:h4|h:h5|h:h6", namespaces=NS)
+    return h.tag.replace(XHTML, ""), h.text, h.get("id")
+
+
+def test_document_is_a_labelled_section_with_dpub_role(renderer):
+    tree = chapter(renderer, "ch-one")
+    [section] = tree.xpath("h:section[@id='ch-one']", namespaces=NS)
+    assert section.get("role") == "doc-chapter"
+    assert section.get("{http://www.idpf.org/2007/ops}type") == "chapter"
+    assert section.get("aria-labelledby") == "ch-one-title"
+    [h1] = tree.xpath("//h:h1", namespaces=NS)
+    assert (h1.get("id"), h1.text) == ("ch-one-title", "First chapter")
+    assert tree.xpath("//h:div[@class='outcomes']/h:ul/h:li/text()", namespaces=NS) == ["use every block"]
+
+
+def test_glossary_uses_its_own_role_and_a_definition_list(renderer):
+    tree = chapter(renderer, "terms")
+    assert tree.xpath("h:section/@role", namespaces=NS) == ["doc-glossary"]
+    assert tree.xpath("//h:dl/h:dt/text()", namespaces=NS) == ["Term"]
+    assert "".join(tree.xpath("//h:dl/h:dd//text()", namespaces=NS)).strip() == "Its meaning."
+
+
+def test_key_points_is_a_tip_aside_with_a_heading_below_its_section(renderer):
+    element = block(chapter(renderer, "ch-one"), "key-points")
+    assert element.tag == XHTML + "aside"
+    assert element.get("role") == "doc-tip"
+    level, text, ident = heading(element)
+    assert (level, text) == ("h3", "Key points")       # it follows an h2
+    assert element.get("aria-labelledby") == ident
+
+
+def test_activity_takes_its_title_from_the_opening_line(renderer):
+    element = block(chapter(renderer, "ch-one"), "activity")
+    assert element.tag == XHTML + "section"
+    assert heading(element)[:2] == ("h4", "Try this")   # it follows an h3
+
+
+def test_case_study_is_an_example_and_can_hold_a_quote(renderer):
+    element = block(chapter(renderer, "ch-one"), "case-study")
+    assert element.get("role") == "doc-example"
+    assert heading(element)[1] == "A made-up story (fictional)"
+    [quote] = element.xpath(".//h:figure[@class='block-quote']", namespaces=NS)
+    assert quote.xpath("h:blockquote/h:p/text()", namespaces=NS) == ["Quoted words."]
+    assert quote.xpath("h:figcaption/text()", namespaces=NS) == ["A composite voice"]
+
+
+def test_self_check_and_resources_have_default_titles(renderer):
+    tree = chapter(renderer, "ch-one")
+    assert heading(block(tree, "self-check"))[1] == "Self-check"
+    resources = block(tree, "resources")
+    assert heading(resources)[1] == "Further resources"
+    assert resources.xpath(".//h:a/@href", namespaces=NS) == ["https://example.org/"]
+
+
+def test_figure_has_alt_text_and_a_numbered_caption(renderer):
+    [figure] = chapter(renderer, "ch-one").xpath("//h:figure[@id='fig-box']", namespaces=NS)
+    [img] = figure.xpath("h:img", namespaces=NS)
+    assert img.get("alt") == "A square box with a tick inside"
+    assert img.get("src") == "figures/box.svg"
+    assert "".join(figure.xpath("h:figcaption//text()", namespaces=NS)) == "Figure 1. A box"
+
+
+def test_table_has_caption_and_column_headers(renderer):
+    [table] = chapter(renderer, "ch-two").xpath("//h:table", namespaces=NS)
+    assert table.get("id") == "tbl-data"
+    assert "".join(table.xpath("h:caption//text()", namespaces=NS)) == "Table 1. Some data"
+    assert [(th.text, th.get("scope")) for th in table.xpath(".//h:th", namespaces=NS)] == [
+        ("Name", "col"), ("Value", "col")]
+
+
+def test_footnotes_are_linked_both_ways(renderer):
+    tree = chapter(renderer, "ch-one")
+    [ref] = tree.xpath("//h:a[@role='doc-noteref']", namespaces=NS)
+    [notes] = tree.xpath("//h:section[@role='doc-endnotes']", namespaces=NS)
+    [note] = notes.xpath(".//h:li", namespaces=NS)
+    assert ref.get("href") == "#" + note.get("id")
+    [back] = note.xpath(".//h:a[@role='doc-backlink']", namespaces=NS)
+    assert back.get("href") == "#" + ref.get("id")
+
+
+def test_cross_references_per_format(renderer):
+    guide = renderer.guide
+    for fmt, fig, chap in ((epub_format(guide), "ch-one.xhtml#fig-box", "ch-two.xhtml"),
+                           (pdf_format(), "#fig-box", "#ch-two")):
+        links = chapter(renderer, "ch-one", fmt).xpath("//h:a[@class='xref']", namespaces=NS)
+        assert [(a.get("href"), a.text) for a in links] == [
+            (fig, "Figure 1"), (chap, "the second chapter")]
+    links = chapter(renderer, "ch-two").xpath("//h:a[@class='xref']", namespaces=NS)
+    assert [(a.get("href"), a.text) for a in links] == [
+        ("ch-two.xhtml#tbl-data", "Table 1"), ("ch-one.xhtml#ch-one-opening-section", "Opening section")]
+    intro = chapter(renderer, "intro").xpath("//h:a[@class='xref']/text()", namespaces=NS)
+    assert intro == ["Chapter 1: First chapter"]
+
+
+def test_raw_html_in_markdown_is_escaped_not_passed_through(guide_copy):
+    path = guide_copy / "two.md"
+    path.write_text(path.read_text() + "\n<script>alert(1)</script>\n")
+    guide = load(guide_copy, BRAND)
+    html = Renderer(guide, ROOT / "templates", ROOT / "styles").body(guide.documents[2], pdf_format())
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_stylesheet_writes_brand_tokens_in(renderer):
+    css = renderer.stylesheet(pdf_format(), lambda path: path.as_uri())
+    assert "var(--" not in css
+    assert renderer.guide.brand.colours["nhs-blue"] in css
+    assert '@font-face' in css and "Atkinson Hyperlegible" in css
+
+
+def test_unknown_token_in_a_stylesheet_is_an_error(tmp_path, renderer):
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    for name in ("base.css", "blocks.css", "print.css"):
+        (styles / name).write_text((ROOT / "styles" / name).read_text())
+    (styles / "blocks.css").write_text("p { color: var(--colour-neon); }")
+    broken = Renderer(renderer.guide, ROOT / "templates", styles)
+    broken.brand_file = renderer.brand_file
+    with pytest.raises(GuideError) as info:
+        broken.stylesheet(pdf_format(), lambda path: path.as_uri())
+    assert info.value.problems[0].code == "BRAND-TOKEN"
