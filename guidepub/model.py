@@ -41,6 +41,17 @@ class Identifiers(Strict):
     isbn_epub: str | None = None
 
 
+class StyleRules(Strict):
+    """The writing rules the content lint enforces (guide.yaml `style`)."""
+
+    proper_nouns: list[str] = Field(default_factory=list,
+                                    description="names that keep their capitals in a sentence-case heading")
+    known_acronyms: list[str] = Field(default_factory=list,
+                                      description="acronyms every reader knows, needing no expansion")
+    max_sentence_words: int = 35
+    max_average_words: float = 20
+
+
 class GuideMeta(Strict):
     """guide.yaml."""
 
@@ -58,6 +69,7 @@ class GuideMeta(Strict):
     identifiers: Identifiers
     accessibility_summary: str = Field(min_length=1)
     how_to_cite: str | None = None
+    style: StyleRules = Field(default_factory=StyleRules)
     front_matter: list[str] = Field(default_factory=list)
     chapters: list[str] = Field(min_length=1)
     back_matter: list[str] = Field(default_factory=list)

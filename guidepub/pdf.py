@@ -13,6 +13,7 @@ from weasyprint.text.fonts import FontConfiguration
 from .errors import GuideError, Problems
 from .model import Guide
 from .outputs import atomic_path
+from .pdfua import complete_tags
 from .render import Renderer, pdf_format
 
 
@@ -39,6 +40,7 @@ def write_pdf(html: str, css: str, base_url: Path, target: Path, font_family: st
             stylesheets=[CSS(string=css, font_config=fonts)], font_config=fonts)
         with atomic_path(target) as tmp:
             document.write_pdf(tmp, pdf_variant="pdf/ua-1")
+            complete_tags(tmp)
             problems = Problems()
             for record in handler.records:
                 problems.add("PDF-WEASYPRINT", record.getMessage(), target, None,

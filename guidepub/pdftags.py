@@ -19,7 +19,8 @@ class Node:
     text: str = ""
     page: int | None = None                 # 0-based index of the element's page
     children: list["Node"] = field(default_factory=list)
-    annotations: list[pikepdf.Object] = field(default_factory=list)
+    attributes: dict = field(default_factory=dict)     # from /A, e.g. {"/Scope": "/Column"}
+    annotations: list[tuple[int, int]] = field(default_factory=list)   # objgen of link annotations
 
     def walk(self) -> Iterator["Node"]:
         yield self
@@ -73,8 +74,17 @@ def marked_text(pdf: pikepdf.Pdf) -> tuple[dict[tuple[int, int], str], list[tupl
         stack: list[int | str | None] = []      # MCID, "artifact" or None for each open sequence
         cmap: dict[bytes, str] = {}
         width = 2
+        # WeasyPrint writes no space where a line breaks; notice the new line
+        # (a change of baseline) and put the space back.
+        moved, baseline = False, None
         for operands, op in pikepdf.parse_content_stream(page):
             name = str(op)
+            if name == "Tm":
+                y = float(operands[5])
+                moved = moved or (baseline is not None and abs(y - baseline) > 0.5)
+                baseline = y
+            elif name in ("Td", "TD", "T*"):
+                moved = True
             if name in ("BDC", "BMC"):
                 tag = str(operands[0])
                 props = operands[1] if name == "BDC" and len(operands) > 1 else None
@@ -102,10 +112,23 @@ def marked_text(pdf: pikepdf.Pdf) -> tuple[dict[tuple[int, int], str], list[tupl
                 if owner == "artifact":
                     continue
                 if isinstance(owner, int):
-                    by_mcid[(index, owner)] = by_mcid.get((index, owner), "") + shown
+                    before = by_mcid.get((index, owner), "")
+                    if moved and not before.endswith((" ", "-")) and not shown[:1].isspace():
+                        before += " "
+                    by_mcid[(index, owner)] = before + shown
+                    moved = False
                 elif shown.strip():
                     untagged.append((index, shown))
     return by_mcid, untagged
+
+
+def _attributes(a) -> dict:
+    """An element's attribute objects (/A: one dictionary or an array) merged."""
+    merged: dict = {}
+    for item in (a if isinstance(a, pikepdf.Array) else [a] if a is not None else []):
+        if isinstance(item, pikepdf.Dictionary):
+            merged.update({k: str(v) for k, v in item.items()})
+    return merged
 
 
 def read_tags(path: Path) -> Node:
@@ -136,10 +159,11 @@ def read_tags(path: Path) -> Node:
                 visit(obj.MCID, parent, page)
                 return
             if kind == "/OBJR":
-                parent.annotations.append(obj.Obj)
+                parent.annotations.append(obj.Obj.objgen)
                 return
             node = Node(str(obj.get("/S", "")).lstrip("/"),
-                        str(obj.Alt) if "/Alt" in obj else None, page=page)
+                        str(obj.Alt) if "/Alt" in obj else None, page=page,
+                        attributes=_attributes(obj.get("/A")))
             parent.children.append(node)
             if "/K" in obj:
                 visit(obj.K, node, page)

@@ -1,0 +1,80 @@
+"""Stage 4: prove accessibility. `run()` checks the source, the PDF and the
+EPUB, and returns a Report of findings, each with a stable code and a fix hint.
+
+One module a family of checks: content (the source), pdf (PDF/UA-1 structure),
+epub (EPUBCheck and Ace by DAISY), parity (the two formats agree), metadata
+(the EPUB's accessibility claims are true)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..outputs import atomic_path
+
+
+@dataclass
+class Finding:
+    code: str
+    message: str
+    hint: str
+    where: str = ""            # file:line, "page 3", or a file inside the EPUB
+
+    def __str__(self) -> str:
+        place = f"{self.where}: " if self.where else ""
+        return f"{place}{self.code}: {self.message}\n    hint: {self.hint}"
+
+
+@dataclass
+class CheckResult:
+    name: str                  # content, pdf, epub, parity, metadata
+    title: str
+    findings: list[Finding] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)     # what was measured, for the report
+
+    @property
+    def passed(self) -> bool:
+        return not self.findings
+
+    def add(self, code: str, message: str, hint: str, where: str = "") -> None:
+        self.findings.append(Finding(code, message, hint, where))
+
+
+@dataclass
+class Report:
+    results: list[CheckResult]
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.results for f in r.findings]
+
+    def to_json(self) -> str:
+        return json.dumps({"passed": self.passed,
+                           "checks": [asdict(r) | {"passed": r.passed} for r in self.results]},
+                          indent=2, ensure_ascii=False) + "\n"
+
+    def to_markdown(self) -> str:
+        lines = ["# Accessibility check", "",
+                 f"**{'Passed' if self.passed else 'Failed'}**: "
+                 f"{len(self.findings)} finding(s).", "",
+                 "| check | result | findings |", "|---|---|---|"]
+        lines += [f"| {r.title} | {'pass' if r.passed else 'FAIL'} | {len(r.findings)} |"
+                  for r in self.results]
+        for r in self.results:
+            if r.findings:
+                lines += ["", f"## {r.title}", ""]
+                lines += [f"- `{f.code}` {f.where + ': ' if f.where else ''}{f.message} "
+                          f"*Fix:* {f.hint}" for f in r.findings]
+        return "\n".join(lines) + "\n"
+
+    def write(self, out: Path) -> tuple[Path, Path]:
+        json_path, md_path = out / "check-report.json", out / "check-report.md"
+        for path, text in ((json_path, self.to_json()), (md_path, self.to_markdown())):
+            with atomic_path(path) as tmp:
+                tmp.write_text(text, encoding="utf-8")
+        return json_path, md_path

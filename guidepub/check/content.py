@@ -1,0 +1,176 @@
+"""Content lint: the writing and accessibility rules a machine can check on
+the source, before anything is rendered."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from markdown_it.token import Token
+
+from ..colour import contrast_ratio, required_ratio
+from ..markdown import BLOCK_TYPES, block_name, block_title
+from ..model import Document, Guide
+from . import CheckResult
+
+VAGUE_LINKS = {"click here", "here", "read more", "more", "this link", "link", "this page",
+               "this", "go", "find out more", "learn more"}
+VAGUE_ALT = {"image", "picture", "figure", "graphic", "photo", "photograph", "diagram", "chart",
+             "img", "icon", "illustration"}
+ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]*[A-Z](?:s)?\b")
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”)\]]*\s+(?=[A-Z0-9‘“\"(\[])")
+WORD = re.compile(r"[A-Za-z0-9’'-]+")
+
+
+def _where(doc: Document, token: Token | None) -> str:
+    line = doc.line_of(token) if token is not None else None
+    return f"{doc.path}:{line}" if line else str(doc.path)
+
+
+def _text(inline: Token) -> str:
+    return "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
+
+
+def check_content(guide: Guide) -> CheckResult:
+    result = CheckResult("content", "Content lint")
+    style = guide.meta.style
+    for doc in guide.documents:
+        _check_headings(doc, style.proper_nouns, result)
+        _check_links_and_alt(doc, result)
+        if doc.meta.type != "glossary":
+            _check_acronyms(doc, set(style.known_acronyms), result)
+        _check_sentences(doc, style.max_sentence_words, style.max_average_words, result)
+    _check_contrast(guide, result)
+    result.facts = {"documents": len(guide.documents)}
+    return result
+
+
+# --- headings --------------------------------------------------------------
+
+def _is_sentence_case(title: str, proper_nouns: list[str]) -> bool:
+    for noun in sorted(proper_nouns, key=len, reverse=True):
+        title = title.replace(noun, "")
+    words = [w.strip("‘’'\"“”():,.?!") for w in title.split()[1:]]
+    capitalised = [w for w in words if w[:1].isupper() and not ACRONYM.fullmatch(w) and w != "I"]
+    return not capitalised
+
+
+def _check_headings(doc: Document, proper_nouns: list[str], result: CheckResult) -> None:
+    titles: list[tuple[str, Token | None]] = [(doc.meta.title, None)]
+    for i, tok in enumerate(doc.tokens):
+        if tok.type == "heading_open":
+            titles.append((_text(doc.tokens[i + 1]), tok))
+        elif (name := block_name(tok.type)) and tok.nesting == 1:
+            block = BLOCK_TYPES[name]
+            title = block_title(tok.info, block)
+            if title and not block.title_is_attribution:
+                titles.append((title, tok))
+    for title, tok in titles:
+        if not _is_sentence_case(title, proper_nouns):
+            result.add("CONTENT-HEADING-CASE", f"heading '{title}' is not in sentence case",
+                       "capitalise only the first word and names; list names in guide.yaml style.proper_nouns",
+                       _where(doc, tok))
+
+
+# --- links and alt text ----------------------------------------------------
+
+def _check_links_and_alt(doc: Document, result: CheckResult) -> None:
+    for tok in doc.tokens:
+        if tok.type != "inline":
+            continue
+        children = tok.children or []
+        for j, child in enumerate(children):
+            if child.type == "link_open":
+                href = str(child.attrGet("href") or "")
+                text = []
+                for inner in children[j + 1:]:
+                    if inner.type == "link_close":
+                        break
+                    text.append(inner.content)
+                label = " ".join("".join(text).split())
+                if (label.lower().strip(".") in VAGUE_LINKS or re.match(r"^(https?://|www\.)", label)
+                        or label == href):
+                    result.add("CONTENT-LINK-TEXT", f"link text '{label}' does not say where it goes",
+                               "name the destination, e.g. [NHS Leadership Academy programmes](https://...)",
+                               _where(doc, tok))
+            elif child.type == "image":
+                src = str(child.attrGet("src") or "")
+                alt = " ".join(child.content.split())
+                stem = Path(src).stem
+                if (alt.lower().strip(".") in VAGUE_ALT or alt in (src, Path(src).name, stem)
+                        or len(alt.split()) < 3):
+                    result.add("CONTENT-ALT-TEXT", f"alt text '{alt}' does not describe the figure",
+                               "say what the figure shows and why it matters, in a sentence",
+                               _where(doc, tok))
+
+
+# --- acronyms --------------------------------------------------------------
+
+def _prose(doc: Document) -> list[tuple[str, Token | None]]:
+    """Reading-order text of a document: summary, outcomes, then the body
+    (headings and table cells excluded)."""
+    parts: list[tuple[str, Token | None]] = []
+    if doc.meta.summary:
+        parts.append((doc.meta.summary, None))
+    parts += [(o, None) for o in doc.meta.learning_outcomes]
+    skip = 0
+    for i, tok in enumerate(doc.tokens):
+        if tok.type in ("heading_open", "th_open", "td_open", "dt_open"):
+            skip += 1
+        elif tok.type in ("heading_close", "th_close", "td_close", "dt_close"):
+            skip -= 1
+        elif tok.type == "inline" and not skip:
+            parts.append((_text(tok) if tok.children else tok.content, tok))
+    return parts
+
+
+def _check_acronyms(doc: Document, known: set[str], result: CheckResult) -> None:
+    seen: set[str] = set()
+    for text, tok in _prose(doc):
+        for match in ACRONYM.finditer(text):
+            acronym = match.group(0).rstrip("s") if match.group(0).endswith("s") and \
+                match.group(0)[:-1].isupper() else match.group(0)
+            if acronym in seen or acronym in known:
+                continue
+            seen.add(acronym)
+            before, after = text[:match.start()], text[match.end():]
+            expanded_before = before.rstrip().endswith("(") and len(before.split()) >= 3
+            expanded_after = re.match(r"\s*\([^)]*\s[^)]*\)", after) is not None
+            if not (expanded_before or expanded_after):
+                result.add("CONTENT-ACRONYM", f"'{acronym}' is not expanded on first use in this document",
+                           f"write it out the first time, e.g. 'Full Name ({acronym})'", _where(doc, tok))
+
+
+# --- sentences -------------------------------------------------------------
+
+def _check_sentences(doc: Document, longest: int, average: float, result: CheckResult) -> None:
+    counts: list[int] = []
+    for text, tok in _prose(doc):
+        for sentence in SENTENCE_END.split(text):
+            words = WORD.findall(sentence)
+            if not words:
+                continue
+            counts.append(len(words))
+            if len(words) > longest:
+                result.add("CONTENT-SENTENCE-LONG",
+                           f"a sentence of {len(words)} words: '{' '.join(words[:8])} …'",
+                           f"split it; keep every sentence to {longest} words or fewer", _where(doc, tok))
+    if counts and sum(counts) / len(counts) > average:
+        result.add("CONTENT-SENTENCE-AVERAGE",
+                   f"sentences average {sum(counts) / len(counts):.1f} words", 
+                   f"aim for an average of {average:g} words or fewer: split long sentences",
+                   str(doc.path))
+
+
+# --- colour ----------------------------------------------------------------
+
+def _check_contrast(guide: Guide, result: CheckResult) -> None:
+    brand = guide.brand
+    for pair in brand.pairs:
+        ratio = contrast_ratio(brand.colours[pair.text], brand.colours[pair.background])
+        needed = required_ratio(pair.large_text)
+        if ratio < needed:
+            result.add("CONTENT-CONTRAST",
+                       f"{pair.use}: {pair.text} on {pair.background} is {ratio:.2f}:1, below {needed:g}:1",
+                       "choose a darker text colour or a lighter background in styles/brand.yaml",
+                       "styles/brand.yaml")

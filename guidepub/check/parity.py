@@ -1,0 +1,81 @@
+"""Cross-format parity: the PDF's tag tree and the EPUB carry the same
+headings, figures (with the same alt text), tables and links."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pikepdf
+from lxml import etree
+
+from ..pdftags import read_tags
+from . import CheckResult
+from .pdf import HEADINGS, normal
+
+NS = {"h": "http://www.w3.org/1999/xhtml", "opf": "http://www.idpf.org/2007/opf",
+      "epub": "http://www.idpf.org/2007/ops"}
+
+
+def epub_documents(path: Path) -> list[tuple[str, etree._Element]]:
+    """The EPUB's spine documents, in reading order (cover and nav left out)."""
+    with zipfile.ZipFile(path) as z:
+        opf = etree.fromstring(z.read("EPUB/content.opf"))
+        items = {i.get("id"): i for i in opf.iterfind("opf:manifest/opf:item", NS)}
+        docs = []
+        for ref in opf.iterfind("opf:spine/opf:itemref", NS):
+            item = items[ref.get("idref")]
+            if "nav" in (item.get("properties") or "").split() or item.get("id") == "cover":
+                continue
+            docs.append((item.get("href"), etree.fromstring(z.read("EPUB/" + item.get("href")))))
+        return docs
+
+
+def epub_facts(path: Path) -> dict[str, list]:
+    headings, alts, tables, links = [], [], [], []
+    for _, doc in epub_documents(path):
+        for element in doc.iter():
+            tag = etree.QName(element).localname if isinstance(element.tag, str) else ""
+            if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                headings.append((tag.upper(), normal("".join(element.itertext()))))
+            elif tag == "img":
+                alts.append(normal(element.get("alt", "")))
+            elif tag == "table":
+                tables.append(normal("".join(element.xpath("h:caption//text()", namespaces=NS))))
+            elif tag == "a" and element.get("href", "").startswith(("http:", "https:", "mailto:")):
+                links.append(element.get("href"))
+    return {"headings": headings, "figures": alts, "tables": tables, "links": sorted(links)}
+
+
+def pdf_facts(path: Path) -> dict[str, list]:
+    tags = read_tags(path)
+    headings = [(n.role, normal(n.all_text())) for n in tags.walk() if n.role in HEADINGS]
+    alts = [normal(n.alt or "") for n in tags.walk() if n.role == "Figure"]
+    tables = [normal(c.all_text()) for n in tags.walk() if n.role == "Table"
+              for c in n.children if c.role == "Caption"]
+    links = []
+    with pikepdf.open(path) as pdf:
+        for page in pdf.pages:
+            for annot in page.obj.get("/Annots", []):
+                action = annot.get("/A")
+                if action is not None and action.get("/S") == "/URI":
+                    links.append(str(action.URI))
+    return {"headings": headings, "figures": alts, "tables": tables, "links": sorted(set(links))}
+
+
+def check_parity(pdf: Path, epub: Path) -> CheckResult:
+    result = CheckResult("parity", "Cross-format parity")
+    a, b = pdf_facts(pdf), epub_facts(epub)
+    # The PDF's contents page is the EPUB's navigation document, which has no place in the spine text.
+    a["headings"] = [h for h in a["headings"] if h != ("H1", "Contents")]
+    b["links"] = sorted(set(b["links"]))
+    for kind, code in (("headings", "PARITY-HEADINGS"), ("figures", "PARITY-FIGURES"),
+                       ("tables", "PARITY-TABLES"), ("links", "PARITY-LINKS")):
+        if a[kind] != b[kind]:
+            only_pdf = [x for x in a[kind] if x not in b[kind]][:3]
+            only_epub = [x for x in b[kind] if x not in a[kind]][:3]
+            result.add(code, f"{kind} differ: PDF has {len(a[kind])}, EPUB {len(b[kind])}; "
+                       f"only in PDF {only_pdf}, only in EPUB {only_epub}",
+                       "both formats render the same partials; look for a wrapper-only element")
+    result.facts = {k: len(v) for k, v in a.items()}
+    return result
