@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip --disable-pip-version-check --quiet
 
 .DEFAULT_GOAL := build
-.PHONY: build test setup system clean
+.PHONY: build test check setup system clean
 
 setup: system $(VENV)/.installed node_modules/.installed
 
@@ -28,6 +28,10 @@ build: setup
 
 test: setup
 	$(PY) -m pytest
+	$(PY) build.py check -q
+
+check: setup
+	$(PY) build.py check
 
 clean:
 	rm -rf dist .pytest_cache

@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from .errors import GuideError
+from . import check
 from .pipeline import FORMATS, Project, build
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,8 +25,10 @@ def parser() -> argparse.ArgumentParser:
                "Dates in the outputs come from SOURCE_DATE_EPOCH when it is set, else from the "
                "edition date in guide.yaml.",
     )
-    p.add_argument("command", nargs="?", default="build", choices=["build"],
-                   help="what to do (default: build)")
+    p.add_argument("command", nargs="?", default="build", choices=["build", "check"],
+                   help="build: write the PDF and EPUB (the default); check: build, then prove "
+                        "accessibility (content lint, PDF/UA-1 structure, EPUBCheck, Ace by DAISY, "
+                        "cross-format parity, honest metadata) and write dist/check-report.json and .md")
     p.add_argument("--content", type=Path, default=None, metavar="DIR",
                    help="the guide to build: a folder holding guide.yaml (default: content/)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
@@ -47,8 +50,13 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quiet:
             console.print(f"[bold blue]•[/] {message}")
 
+    if args.command == "check":
+        formats = FORMATS
     try:
-        written = build(project, formats, step)
+        built = build(project, formats, step)
+        if args.command == "check":
+            step("Checking accessibility")
+            return _report(check.run(built.guide, *built.outputs), project.out, console)
     except GuideError as exc:
         console.print(f"[bold red]Build failed[/]: {len(exc.problems)} problem(s); "
                       "earlier outputs were left as they were.", highlight=False)
@@ -56,11 +64,22 @@ def main(argv: list[str] | None = None) -> int:
             console.print(str(problem), markup=False)
         return 1
     if not args.quiet:
-        for path in written:
+        for path in built.outputs:
             console.print(f"[green]✓[/] {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
                           f" ({path.stat().st_size // 1024} KB)")
         console.print(f"Done in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def _report(report: check.Report, out: Path, console: Console) -> int:
+    json_path, md_path = report.write(out)
+    for result in report.results:
+        mark = "[green]pass[/]" if result.passed else f"[bold red]FAIL[/] ({len(result.findings)})"
+        console.print(f"  {result.title}: {mark}")
+    for finding in report.findings:
+        console.print(str(finding), markup=False)
+    console.print(f"Report: {md_path} and {json_path.name}")
+    return 0 if report.passed else 1
 
 
 if __name__ == "__main__":

@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ebooklib import epub
+from lxml import etree
 from markupsafe import Markup
 
+from .check.content import check_content
+from .check.metadata import CONFORMS_TO
 from .model import Guide
 from .outputs import atomic_path
 from .render import Renderer, epub_format
@@ -85,6 +88,7 @@ def write_epub(book: epub.EpubBook, files: list[EpubFile], target: Path, modifie
 
 
 
+RELATORS = {"author": "aut", "editor": "edt", "illustrator": "ill", "reviewer": "rev", "designer": "dsr"}
 MEDIA_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
                ".jpeg": "image/jpeg", ".woff2": "font/woff2", ".css": "text/css"}
 
@@ -94,7 +98,63 @@ def _xhtml(renderer: Renderer, fmt, title: str, content: str, body_class: str | 
                          body_class=body_class).encode("utf-8")
 
 
-def accessibility_metadata(guide: Guide) -> list[tuple[str, str]]:
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+OPS_NS = "http://www.idpf.org/2007/ops"
+# Elements a page-break marker may stand before (a span is allowed there).
+MARKER_BEFORE = {"section", "aside", "header", "nav", "figure", "p", "div", "table", "dl", "ul", "ol",
+                 "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "a", "sup", "span", "img"}
+
+
+def _tree(f: EpubFile) -> etree._Element:
+    return etree.fromstring(f.content)
+
+
+def plan_pages(files: list[EpubFile], starts: dict[int, list[str]]) -> list[tuple[int, str, str | None]]:
+    """Where each page of the PDF edition begins in the EPUB: (page number,
+    file, id of the element the page begins before). A page begins before the
+    first element that starts on it; a page on which nothing new starts (a
+    long paragraph runs over it) gets None: it is marked right after the
+    page before it."""
+    where: dict[str, str] = {}
+    for f in files:
+        if f.media_type == "application/xhtml+xml":
+            for element in _tree(f).iter():
+                ident = element.get("id") if isinstance(element.tag, str) else None
+                if ident and ident not in where and etree.QName(element).localname in MARKER_BEFORE:
+                    where[ident] = f.name
+    seen: set[str] = set()
+    plan: list[tuple[int, str, str | None]] = []
+    for number in sorted(starts):
+        new = [i for i in starts[number] if i not in seen]
+        seen.update(starts[number])
+        anchor = next((i for i in new if i in where), None)
+        if anchor:
+            plan.append((number, where[anchor], anchor))
+        elif plan:
+            plan.append((number, plan[-1][1], None))
+    return plan
+
+
+def mark_pages(files: list[EpubFile], plan: list[tuple[int, str, str | None]]) -> None:
+    """Insert a doc-pagebreak marker for every page of the plan."""
+    trees = {f.name: _tree(f) for f in files if any(name == f.name for _, name, _ in plan)}
+    previous = None
+    for number, name, anchor in plan:
+        marker = etree.Element(f"{{{XHTML_NS}}}span", {f"{{{OPS_NS}}}type": "pagebreak",
+                                                       "role": "doc-pagebreak", "id": f"page-{number}",
+                                                       "aria-label": str(number)})
+        if anchor is None:
+            previous.addnext(marker)
+        else:
+            trees[name].xpath("//*[@id=$id]", id=anchor)[0].addprevious(marker)
+        previous = marker
+    for f in files:
+        if f.name in trees:
+            f.content = etree.tostring(trees[f.name], encoding="utf-8", xml_declaration=True,
+                                       doctype="<!DOCTYPE html>")
+
+
+def accessibility_metadata(guide: Guide, page_list: bool) -> list[tuple[str, str]]:
     """schema.org accessibility properties, each derived from what the guide
     holds rather than written by hand."""
     has_figures = bool(guide.figures)
@@ -107,13 +167,18 @@ def accessibility_metadata(guide: Guide) -> list[tuple[str, str]]:
     features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
     if has_figures:
         features.append("alternativeText")
+    if page_list:
+        features += ["printPageNumbers", "pageNavigation"]
     props += [("schema:accessibilityFeature", f) for f in features]
     props.append(("schema:accessibilityHazard", "none"))
     props.append(("schema:accessibilitySummary", guide.meta.accessibility_summary))
     return props
 
 
-def build_epub(guide: Guide, renderer: Renderer, target: Path) -> Path:
+def build_epub(guide: Guide, renderer: Renderer, target: Path,
+               starts: dict[int, list[str]], page_source: str) -> Path:
+    """Package the guide as an EPUB 3. `starts` maps each page of the PDF
+    edition named `page_source` to the ids that begin on it."""
     meta = guide.meta
     fmt = epub_format(guide)
     book = epub.EpubBook()
@@ -131,11 +196,16 @@ def build_epub(guide: Guide, renderer: Renderer, target: Path) -> Path:
     book.add_metadata("DC", "date", meta.edition.date.isoformat())
     for keyword in meta.keywords:
         book.add_metadata("DC", "subject", keyword)
-    for prop, value in accessibility_metadata(guide):
+    for prop, value in accessibility_metadata(guide, page_list=bool(starts)):
         book.add_metadata(None, "meta", value, {"property": prop})
-    book.add_metadata(None, "meta", "EPUB Accessibility 1.1 - WCAG 2.2 Level AA",
-                      {"property": "dcterms:conformsTo"})
-    book.add_metadata(None, "meta", meta.publisher, {"property": "a11y:certifiedBy"})
+    if starts:
+        book.add_metadata(None, "meta", f"{page_source} (edition {meta.edition.number}, "
+                          f"version {meta.edition.version})", {"property": "pageBreakSource"})
+    # Claim conformance only when the content lint passes; `build.py check`
+    # then proves the claim against the built files (EPUB-META-CLAIM).
+    if check_content(guide).passed:
+        book.add_metadata(None, "meta", CONFORMS_TO, {"property": "dcterms:conformsTo"})
+        book.add_metadata(None, "meta", meta.publisher, {"property": "a11y:certifiedBy"})
 
     assets: dict[Path, str] = {}         # brand file -> name inside the EPUB
 
@@ -166,15 +236,19 @@ def build_epub(guide: Guide, renderer: Renderer, target: Path) -> Path:
                           _xhtml(renderer, fmt, "About this edition",
                                  renderer.page("partials/imprint.html.j2", fmt)),
                           "imprint", in_spine=True))
-    files.append(EpubFile("nav.xhtml", "application/xhtml+xml",
-                          _xhtml(renderer, fmt, "Contents", renderer.page("epub/nav.xhtml.j2", fmt)),
-                          "nav", properties=("nav",), in_spine=True))
+    nav = EpubFile("nav.xhtml", "application/xhtml+xml", b"", "nav", properties=("nav",), in_spine=True)
+    files.append(nav)
     for doc in guide.documents:
         content = renderer.partial("partials/document.html.j2", doc=doc, body=renderer.body(doc, fmt))
         files.append(EpubFile(f"{doc.id}.xhtml", "application/xhtml+xml",
                               _xhtml(renderer, fmt, doc.meta.title, content), f"doc-{doc.id}",
                               in_spine=True))
+    # The navigation document lists the pages, and a page (the contents) begins
+    # in it: plan with a nav that has no page list yet, then render it in full.
+    nav.content = _xhtml(renderer, fmt, "Contents", renderer.page("epub/nav.xhtml.j2", fmt, page_list=[]))
+    plan = plan_pages(files, starts)
+    nav.content = _xhtml(renderer, fmt, "Contents", renderer.page(
+        "epub/nav.xhtml.j2", fmt, page_list=[(number, f"{name}#page-{number}") for number, name, _ in plan]))
+    mark_pages(files, plan)
     return write_epub(book, files, target, guide.build_date)
 
-
-RELATORS = {"author": "aut", "editor": "edt", "illustrator": "ill", "reviewer": "rev", "designer": "dsr"}

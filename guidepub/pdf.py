@@ -28,9 +28,9 @@ class _Collect(logging.Handler):
         self.records.append(record)
 
 
-def write_pdf(html: str, css: str, base_url: Path, target: Path, font_family: str):
-    """Render and write the PDF; return WeasyPrint's Document (its pages'
-    anchors give the page of every id)."""
+def layout(html: str, css: str, base_url: Path):
+    """Lay out the book with WeasyPrint. Returns its Document (whose pages'
+    anchors give the page of every id) and what WeasyPrint logged."""
     logger = logging.getLogger("weasyprint")
     handler = _Collect()
     logger.addHandler(handler)
@@ -38,18 +38,29 @@ def write_pdf(html: str, css: str, base_url: Path, target: Path, font_family: st
         fonts = FontConfiguration()
         document = HTML(string=html, base_url=str(base_url) + "/").render(
             stylesheets=[CSS(string=css, font_config=fonts)], font_config=fonts)
+    finally:
+        logger.removeHandler(handler)
+    return document, handler.records
+
+
+def write_pdf(document, logged: list[logging.LogRecord], target: Path, font_family: str) -> None:
+    """Write a laid-out Document as PDF/UA-1, complete its tags, and move it
+    into place only if nothing went wrong."""
+    logger = logging.getLogger("weasyprint")
+    handler = _Collect()
+    logger.addHandler(handler)
+    try:
         with atomic_path(target) as tmp:
             document.write_pdf(tmp, pdf_variant="pdf/ua-1")
-            complete_tags(tmp)
             problems = Problems()
-            for record in handler.records:
+            for record in logged + handler.records:
                 problems.add("PDF-WEASYPRINT", record.getMessage(), target, None,
                              "fix the content or stylesheet it names; the PDF was not replaced")
             _check_fonts(tmp, target, font_family, problems)
             problems.raise_if_any()
+            complete_tags(tmp)
     finally:
         logger.removeHandler(handler)
-    return document
 
 
 def _check_fonts(pdf_path: Path, target: Path, family: str, problems: Problems) -> None:
@@ -82,9 +93,15 @@ def _font_names(pdf: pikepdf.Pdf) -> set[str]:
     return names
 
 
-def build_pdf(guide: Guide, renderer: Renderer, target: Path):
-    """Render the book template and write the PDF. Returns WeasyPrint's Document."""
+def layout_book(guide: Guide, renderer: Renderer):
+    """Render the book template and lay it out: (Document, log records)."""
     fmt = pdf_format()
     html = renderer.page("pdf/book.html.j2", fmt, date=guide.build_date.strftime("%Y-%m-%dT%H:%M:%SZ"))
     css = renderer.stylesheet(fmt, lambda path: path.as_uri())
-    return write_pdf(html, css, guide.root.resolve(), target, guide.brand.font.family)
+    return layout(html, css, guide.root.resolve())
+
+
+def page_starts(document) -> dict[int, list[str]]:
+    """For each page (1-based), the ids of the elements that begin on it, in
+    document order."""
+    return {number: list(page.anchors) for number, page in enumerate(document.pages, 1)}

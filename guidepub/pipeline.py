@@ -8,7 +8,8 @@ from typing import Callable
 
 from .epub import build_epub
 from .load import load
-from .pdf import build_pdf
+from .model import Guide
+from .pdf import layout_book, page_starts, write_pdf
 from .render import Renderer
 
 FORMATS = ("pdf", "epub")
@@ -40,9 +41,15 @@ def output_name(slug: str, edition: int, fmt: str) -> str:
     return f"{slug}-{edition}.{fmt}"
 
 
+@dataclass
+class Built:
+    guide: Guide
+    outputs: list[Path]
+
+
 def build(project: Project, formats: tuple[str, ...] = FORMATS,
-          step: Callable[[str], None] = lambda _msg: None) -> list[Path]:
-    """Build the guide into project.out; return the files written.
+          step: Callable[[str], None] = lambda _msg: None) -> Built:
+    """Build the guide into project.out; return it with the files written.
 
     Raises GuideError for anything wrong with the input; outputs from an
     earlier build stay in place unless this one succeeds."""
@@ -51,14 +58,19 @@ def build(project: Project, formats: tuple[str, ...] = FORMATS,
     renderer = Renderer(guide, project.templates, project.styles)
     written = []
     meta = guide.meta
+    # The PDF's layout is needed for the EPUB too: its page-list marks where
+    # each page of the PDF edition begins.
+    step("Laying out pages")
+    document, logged = layout_book(guide, renderer)
     if "pdf" in formats:
         step("Writing PDF")
         target = project.out / output_name(meta.slug, meta.edition.number, "pdf")
-        build_pdf(guide, renderer, target)
+        write_pdf(document, logged, target, guide.brand.font.family)
         written.append(target)
     if "epub" in formats:
         step("Writing EPUB")
         target = project.out / output_name(meta.slug, meta.edition.number, "epub")
-        build_epub(guide, renderer, target)
+        build_epub(guide, renderer, target, page_starts(document),
+                   page_source=output_name(meta.slug, meta.edition.number, "pdf"))
         written.append(target)
-    return written
+    return Built(guide, written)

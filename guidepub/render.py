@@ -65,7 +65,16 @@ class Renderer:
             # Tokens are shared by both formats: build the attributes afresh.
             attrs = dict(tok.attrs, href=env["format"].href(xref))
             attrs["class"] = " ".join(filter(None, [str(attrs.get("class", "")), "xref"]))
-            return "<a" + "".join(f' {k}="{escape(v)}"' for k, v in attrs.items()) + ">"
+            return _open_tag("a", attrs)
+
+        def paragraph_open(self_r, tokens, idx, options, env):
+            # Every shown paragraph gets an id, the same in both formats, so the
+            # EPUB can mark where each page of the PDF begins.
+            tok = tokens[idx]
+            if tok.hidden:
+                return self_r.renderToken(tokens, idx, options, env)
+            env["paragraphs"] += 1
+            return _open_tag("p", dict(tok.attrs, id=f"{env['docId']}-p{env['paragraphs']}"))
 
         def table_open(self_r, tokens, idx, options, env):
             tok = tokens[idx]
@@ -106,6 +115,7 @@ class Renderer:
                     f'role="doc-backlink">Back to text for note {n}</a>')
 
         rules("link_open", link_open)
+        rules("paragraph_open", paragraph_open)
         rules("table_open", table_open)
         rules("table_close", table_close)
         rules("th_open", th_open)
@@ -116,7 +126,7 @@ class Renderer:
         rules("footnote_anchor", footnote_anchor)
 
     def body(self, doc: Document, fmt: Format) -> Markup:
-        env = {"docId": doc.id, "format": fmt, "doc": doc, "blocks": 0}
+        env = {"docId": doc.id, "format": fmt, "doc": doc, "blocks": 0, "paragraphs": 0}
         figures = {f.id: f for f in doc.figures}
         return Markup(self._render(doc.tokens, env, figures, level=1))
 
@@ -190,6 +200,10 @@ class Renderer:
         tokens["font-family"] = f"\"{brand.font.family}\", sans-serif"
         tokens["mark-url"] = f"url(\"{url(self.brand_file(brand.mark))}\")"
         return _apply_tokens("\n".join(faces + layers), tokens)
+
+
+def _open_tag(tag: str, attrs: dict) -> str:
+    return f"<{tag}" + "".join(f' {k}="{escape(v)}"' for k, v in attrs.items()) + ">"
 
 
 def _apply_tokens(css: str, tokens: dict[str, str]) -> str:

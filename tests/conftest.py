@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from guidepub.load import load
 from guidepub.model import Guide
 from guidepub.pipeline import Project, build
 
@@ -26,8 +25,8 @@ class Built:
 
 
 def _build(content: Path, out: Path) -> Built:
-    pdf, epub = build(Project.at(ROOT, content, out))
-    return Built(load(content, BRAND), pdf, epub)
+    built = build(Project.at(ROOT, content, out))
+    return Built(built.guide, *built.outputs)
 
 
 @pytest.fixture(scope="session")

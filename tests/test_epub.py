@@ -116,6 +116,6 @@ def test_zip_is_ordered_and_dated_for_reproducible_builds(mini):
 
 def test_two_builds_are_byte_identical(mini, tmp_path, monkeypatch):
     monkeypatch.setenv("TZ", "Pacific/Auckland")
-    again = build(Project.at(ROOT, MINI, tmp_path))
+    again = build(Project.at(ROOT, MINI, tmp_path)).outputs
     assert again[0].read_bytes() == mini.pdf.read_bytes()
     assert again[1].read_bytes() == mini.epub.read_bytes()

@@ -6,7 +6,7 @@ import pikepdf
 import pytest
 
 from guidepub.errors import GuideError
-from guidepub.pdf import _font_names, write_pdf
+from guidepub.pdf import _font_names, layout, write_pdf
 from guidepub.pdftags import read_tags
 from guidepub.render import Renderer, pdf_format
 from conftest import ROOT
@@ -118,7 +118,8 @@ def test_weasyprint_problems_fail_the_build_and_keep_the_old_file(tmp_path, extr
     target = tmp_path / "out.pdf"
     target.write_bytes(b"last good build")
     with pytest.raises(GuideError) as info:
-        write_pdf(BAD_HTML.format(extra), "", ROOT / "tests" / "fixtures" / "mini", target, "DejaVu Sans")
+        document, logged = layout(BAD_HTML.format(extra), "", ROOT / "tests" / "fixtures" / "mini")
+        write_pdf(document, logged, target, "DejaVu Sans")
     assert info.value.problems[0].code == "PDF-WEASYPRINT"
     assert target.read_bytes() == b"last good build"
     assert list(tmp_path.iterdir()) == [target], "no temporary file is left behind"
@@ -127,7 +128,7 @@ def test_weasyprint_problems_fail_the_build_and_keep_the_old_file(tmp_path, extr
 def test_font_fallback_fails_the_build(tmp_path):
     target = tmp_path / "out.pdf"
     with pytest.raises(GuideError) as info:
-        write_pdf(BAD_HTML.format(""), "p { font-family: 'DejaVu Sans' }", tmp_path, target,
-                  "Atkinson Hyperlegible")
+        document, logged = layout(BAD_HTML.format(""), "p { font-family: 'DejaVu Sans' }", tmp_path)
+        write_pdf(document, logged, target, "Atkinson Hyperlegible")
     assert info.value.problems[0].code == "PDF-FONT-FALLBACK"
     assert not target.exists()

@@ -78,3 +78,17 @@ class Report:
             with atomic_path(path) as tmp:
                 tmp.write_text(text, encoding="utf-8")
         return json_path, md_path
+
+
+def run(guide, pdf: Path, epub: Path) -> Report:
+    """Run every check on a built guide. The metadata check runs last: a
+    conformance claim is only true when everything else passed."""
+    from .content import check_content
+    from .epub import check_epub
+    from .metadata import check_metadata
+    from .parity import check_parity
+    from .pdf import check_pdf
+
+    results = [check_content(guide), check_pdf(pdf, guide), check_epub(epub), check_parity(pdf, epub)]
+    results.append(check_metadata(epub, other_checks_passed=all(r.passed for r in results)))
+    return Report(results)

@@ -1,0 +1,272 @@
+"""`build.py check`: every check passes on good input and is proven able to
+fail, with its code, on a broken one."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pikepdf
+import pytest
+from lxml import etree
+
+from conftest import BRAND, MINI, ROOT
+from guidepub import check
+from guidepub.check.content import check_content
+from guidepub.check.epub import check_epub
+from guidepub.check.metadata import check_metadata
+from guidepub.check.parity import check_parity
+from guidepub.check.pdf import check_pdf
+from guidepub.load import load, load_brand
+from guidepub.pdf import layout
+from guidepub.pdfua import complete_tags
+from guidepub.pdftags import read_tags
+
+
+def codes(result) -> set[str]:
+    return {f.code for f in result.findings}
+
+
+# --- the good case ----------------------------------------------------------
+
+def test_every_check_passes_on_the_fixture_guide(mini):
+    report = check.run(mini.guide, mini.pdf, mini.epub)
+    assert [(r.name, [str(f) for f in r.findings]) for r in report.results] == [
+        ("content", []), ("pdf", []), ("epub", []), ("parity", []), ("metadata", [])]
+    assert report.results[2].facts["epubcheck"]["errors"] == 0
+    assert report.results[2].facts["ace"] == {"outcome": "pass", "violations": 0}
+
+
+def test_reports_are_written_and_command_exits_by_result(mini, tmp_path):
+    report = check.run(mini.guide, mini.pdf, mini.epub)
+    json_path, md_path = report.write(tmp_path)
+    data = json.loads(json_path.read_text())
+    assert data["passed"] is True and len(data["checks"]) == 5
+    assert "| Content lint | pass | 0 |" in md_path.read_text()
+
+
+def test_check_command_fails_on_a_broken_guide(guide_copy, tmp_path):
+    chapter = guide_copy / "one.md"
+    chapter.write_text(chapter.read_text().replace("[An example site]", "[click here]"))
+    run = subprocess.run([sys.executable, str(ROOT / "build.py"), "check", "--content", str(guide_copy),
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 1, run.stderr
+    assert "CONTENT-LINK-TEXT" in run.stderr
+    report = json.loads((tmp_path / "check-report.json").read_text())
+    assert report["passed"] is False
+    # the EPUB of a guide that fails the lint makes no conformance claim
+    assert not [m for m in _opf_meta(tmp_path / "mini-2.epub") if m[0] == "dcterms:conformsTo"]
+
+
+def _opf_meta(epub: Path):
+    with zipfile.ZipFile(epub) as z:
+        opf = etree.fromstring(z.read("EPUB/content.opf"))
+    return [(m.get("property"), m.text) for m in opf.iter("{http://www.idpf.org/2007/opf}meta")]
+
+
+# --- content lint -----------------------------------------------------------
+
+@pytest.mark.parametrize("old, new, code", [
+    ("[An example site]", "[click here]", "CONTENT-LINK-TEXT"),
+    ("[An example site]", "[https://example.org/]", "CONTENT-LINK-TEXT"),
+    ("![A square box with a tick inside]", "![image]", "CONTENT-ALT-TEXT"),
+    ("![A square box with a tick inside]", "![box.svg]", "CONTENT-ALT-TEXT"),
+    ("### Deeper section", "### Deeper Section Of The Chapter", "CONTENT-HEADING-CASE"),
+    ("::: activity Try this", "::: activity Try This Now", "CONTENT-HEADING-CASE"),
+    ("Some text with a note.", "Some text about the WHO and a note.", "CONTENT-ACRONYM"),
+    ("Some text with a note.", "Some text " + "and more words " * 12 + "with a note.", "CONTENT-SENTENCE-LONG"),
+])
+def test_content_lint_finds(guide_copy, old, new, code):
+    chapter = guide_copy / "one.md"
+    text = chapter.read_text()
+    assert old in text
+    chapter.write_text(text.replace(old, new))
+    result = check_content(load(guide_copy, BRAND))
+    assert code in codes(result)
+    finding = next(f for f in result.findings if f.code == code)
+    assert re.search(r"one\.md:\d+$", finding.where), finding.where
+
+
+def test_acronym_expanded_on_first_use_passes(guide_copy):
+    chapter = guide_copy / "one.md"
+    chapter.write_text(chapter.read_text().replace(
+        "Some text with a note.", "The World Health Organization (WHO) helps. The WHO is global."))
+    assert "CONTENT-ACRONYM" not in codes(check_content(load(guide_copy, BRAND)))
+
+
+def test_average_sentence_length(guide_copy):
+    chapter = guide_copy / "two.md"
+    sentence = "It shows " + "many useful things " * 10 + "for you. "     # 32 words, under the limit
+    chapter.write_text(chapter.read_text().replace("has data.", "has data. " + sentence * 5))
+    found = codes(check_content(load(guide_copy, BRAND)))
+    assert "CONTENT-SENTENCE-AVERAGE" in found and "CONTENT-SENTENCE-LONG" not in found
+
+
+def test_low_contrast_pair(tmp_path):
+    brand_dir = tmp_path / "styles"
+    shutil.copytree(ROOT / "styles", brand_dir)
+    brand_file = brand_dir / "brand.yaml"
+    brand_file.write_text(brand_file.read_text().replace('pale-grey: "#E8EDEE"', 'pale-grey: "#768692"'))
+    brand_file.write_text(brand_file.read_text().replace("../node_modules", str(ROOT / "node_modules")))
+    guide = dataclasses.replace(load(MINI, BRAND), brand=load_brand(brand_file))
+    result = check_content(guide)
+    assert "CONTENT-CONTRAST" in codes(result)
+    assert any("callout text" in f.message for f in result.findings)
+
+
+# --- PDF structure ----------------------------------------------------------
+
+PAGE = '<html{lang}><head><title>Test</title></head><body>{body}</body></html>'
+
+
+def make_pdf(tmp_path: Path, body: str, lang=' lang="en-GB"', complete=True) -> Path:
+    document, _ = layout(PAGE.format(lang=lang, body=body), "", MINI)
+    path = tmp_path / "test.pdf"
+    document.write_pdf(path, pdf_variant="pdf/ua-1")
+    if complete:
+        complete_tags(path)
+    return path
+
+
+def test_pdf_check_passes_a_good_page(tmp_path):
+    path = make_pdf(tmp_path, "<h1>Title</h1><h2>Part</h2><p>Text.</p>"
+                    '<img src="figures/box.svg" alt="A box with a tick" />'
+                    "<table><thead><tr><th>A</th></tr></thead><tbody><tr><td>1</td></tr></tbody></table>"
+                    "<ul><li><p>One</p><p>More</p></li></ul>"
+                    '<p><a href="https://example.org/">An example</a></p>')
+    assert check_pdf(path).findings == []
+
+
+def test_pdf_missing_alt(tmp_path):
+    path = make_pdf(tmp_path, '<h1>T</h1><img src="figures/box.svg" />')
+    assert "PDF-FIGURE-ALT" in codes(check_pdf(path))
+
+
+def test_pdf_skipped_heading(tmp_path):
+    path = make_pdf(tmp_path, "<h1>Title</h1><h3>Too deep</h3>")
+    assert "PDF-HEADINGS" in codes(check_pdf(path))
+
+
+def test_pdf_missing_lang(tmp_path):
+    path = make_pdf(tmp_path, "<h1>Title</h1>", lang="")
+    assert "PDF-LANG" in codes(check_pdf(path))
+
+
+def test_pdf_headings_must_match_the_content(mini, tmp_path):
+    path = make_pdf(tmp_path, "<h1>Introduction</h1><h1>Something else</h1>")
+    assert "PDF-HEADINGS" in codes(check_pdf(path, mini.guide))
+
+
+def test_weasyprint_gaps_are_closed_by_complete_tags(tmp_path):
+    body = ("<h1>T</h1><table><thead><tr><th>A</th></tr></thead><tbody><tr><td>1</td></tr></tbody></table>"
+            "<ol><li><p>One</p><p>Two</p></li></ol>"
+            '<p><a href="#x">A described link</a></p><h2 id="x">X</h2>')
+    raw = make_pdf(tmp_path, body, complete=False)
+    assert {"PDF-TH-SCOPE", "PDF-LIST", "PDF-LINK-DESC"} <= codes(check_pdf(raw))
+    complete_tags(raw)
+    assert check_pdf(raw).findings == []
+    [th] = [n for n in read_tags(raw).walk() if n.role == "TH"]
+    assert th.attributes["/Scope"] == "/Column"
+    with pikepdf.open(raw) as pdf:
+        [annot] = pdf.pages[0].Annots
+        assert str(annot.Contents) == "A described link"
+
+
+def test_untagged_link_and_untagged_text(tmp_path):
+    path = make_pdf(tmp_path, "<h1>Title</h1><p>Text.</p>")
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        page = pdf.pages[0]
+        link = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link,
+                                                    Rect=[0, 0, 10, 10], Contents="A link"))
+        page.obj.Annots = pdf.make_indirect(pikepdf.Array([link]))
+        font = next(iter(page.obj.Resources.Font.keys()))
+        page.contents_add(pdf.make_stream(f"BT {font} 12 Tf 10 10 Td <0011> Tj ET".encode()), prepend=False)
+        pdf.save(path)
+    assert {"PDF-LINK-TREE", "PDF-UNTAGGED"} <= codes(check_pdf(path))
+
+
+def test_pdf_not_tagged(tmp_path):
+    document, _ = layout(PAGE.format(lang=' lang="en"', body="<h1>T</h1>"), "", MINI)
+    path = tmp_path / "plain.pdf"
+    document.write_pdf(path)            # no pdf_variant: untagged
+    assert {"PDF-TAGGED", "PDF-UA-ID", "PDF-OUTLINE"} <= codes(check_pdf(path)) | {"PDF-OUTLINE"}
+    assert "PDF-TAGGED" in codes(check_pdf(path))
+
+
+# --- EPUB, parity and metadata ------------------------------------------------
+
+def rewrite_epub(source: Path, target: Path, name: str, old: bytes, new: bytes) -> Path:
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == name:
+                assert old in data, f"{old!r} not in {name}"
+                data = data.replace(old, new)
+            dst.writestr(info, data)
+    return target
+
+
+def test_ace_finds_a_missing_language(mini, tmp_path):
+    broken = rewrite_epub(mini.epub, tmp_path / "nolang.epub", "EPUB/ch-one.xhtml",
+                          b' lang="en-GB" xml:lang="en-GB"', b"")
+    result = check_epub(broken)
+    assert "EPUB-ACE" in codes(result)
+    assert result.facts["ace"]["violations"] >= 1
+
+
+def test_parity_finds_a_changed_alt_text(mini, tmp_path):
+    broken = rewrite_epub(mini.epub, tmp_path / "alt.epub", "EPUB/ch-one.xhtml",
+                          b'alt="A square box with a tick inside"', b'alt="A different description"')
+    assert codes(check_parity(mini.pdf, broken)) == {"PARITY-FIGURES"}
+
+
+def test_false_alternative_text_claim(mini, tmp_path):
+    broken = rewrite_epub(mini.epub, tmp_path / "claim.epub", "EPUB/ch-one.xhtml",
+                          b'alt="A square box with a tick inside"', b'alt=""')
+    result = check_metadata(broken, other_checks_passed=True)
+    assert "EPUB-META-CLAIM" in codes(result)
+    assert any("alternativeText" in f.message for f in result.findings)
+
+
+def test_conformance_claim_needs_every_other_check(mini):
+    assert check_metadata(mini.epub, other_checks_passed=True).findings == []
+    result = check_metadata(mini.epub, other_checks_passed=False)
+    assert [f.code for f in result.findings] == ["EPUB-META-CLAIM"]
+    assert "conformsTo" in result.findings[0].message
+
+
+def test_missing_accessibility_metadata(mini, tmp_path):
+    broken = rewrite_epub(mini.epub, tmp_path / "nometa.epub", "EPUB/content.opf",
+                          b'property="schema:accessibilityHazard"', b'property="schema:other"')
+    assert "EPUB-META-MISSING" in codes(check_metadata(broken, other_checks_passed=True))
+
+
+# --- page numbers shared by both formats ------------------------------------------
+
+def test_epub_page_list_matches_the_pdf_pages(mini):
+    """A heading's page in the EPUB page-list equals its page in the PDF."""
+    tags = read_tags(mini.pdf)
+    pdf_page = {" ".join(n.all_text().split()): n.page + 1 for n in tags.walk() if n.role in ("H1", "H2")}
+    with zipfile.ZipFile(mini.epub) as z:
+        nav = etree.fromstring(z.read("EPUB/nav.xhtml"))
+        ns = {"h": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
+        listed = nav.xpath("//h:nav[@epub:type='page-list']//h:a/@href", namespaces=ns)
+        assert len(listed) == len(pdf_page and list(pikepdf.open(mini.pdf).pages))
+        checked = 0
+        for doc in mini.guide.documents:
+            tree = etree.fromstring(z.read(f"EPUB/{doc.id}.xhtml"))
+            for heading in tree.xpath("//h:h1|//h:h2", namespaces=ns):
+                marker = heading.xpath("preceding::h:span[@role='doc-pagebreak'][1]", namespaces=ns)
+                text = " ".join("".join(heading.itertext()).split())
+                assert marker, f"no page marker before '{text}'"
+                assert int(marker[0].get("aria-label")) == pdf_page[text], text
+                checked += 1
+        assert checked >= 6
+    props = dict(_opf_meta(mini.epub))
+    assert props["pageBreakSource"].startswith("mini-2.pdf")
