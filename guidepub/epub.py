@@ -215,15 +215,14 @@ def build_epub(guide: Guide, renderer: Renderer, target: Path,
         return f"../{folder}/{path.name}"
 
     css = renderer.stylesheet(fmt, url)
+    mark = Path(url(renderer.brand_file(guide.brand.mark))).name      # beside the cover, in images/
     cover_alt = f"Cover of {meta.full_title}, published by {meta.publisher}"
     files = [EpubFile("css/guide.css", "text/css", css.encode("utf-8"), "css")]
     files += [EpubFile(name, MEDIA_TYPES[path.suffix], path.read_bytes(), f"asset-{i}")
               for i, (path, name) in enumerate(sorted(assets.items(), key=lambda a: a[1]), 1)]
-    if "images/mark.svg" not in assets.values():
-        mark = renderer.brand_file(guide.brand.mark)
-        files.append(EpubFile("images/mark.svg", "image/svg+xml", mark.read_bytes(), "mark"))
     files.append(EpubFile("images/cover.svg", "image/svg+xml",
-                          renderer.page("epub/cover.svg.j2", fmt, cover_alt=cover_alt).encode("utf-8"),
+                          renderer.page("epub/cover.svg.j2", fmt, cover_alt=cover_alt,
+                                        mark_href=mark).encode("utf-8"),
                           "cover-image", properties=("cover-image",)))
     for i, src in enumerate(sorted({f.src for f in guide.figures}), 1):
         files.append(EpubFile(src, MEDIA_TYPES[Path(src).suffix.lower()],

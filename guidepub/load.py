@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import GuideError, Problems
 from .markdown import BLOCK_TYPES, block_name, make_parser
-from .model import (Brand, DocMeta, Document, Figure, Guide, GuideMeta, Heading,
+from .model import (ID_PATTERN, Brand, DocMeta, Document, Figure, Guide, GuideMeta, Heading,
                     Table, Target)
 
 M = TypeVar("M", bound=BaseModel)
@@ -29,18 +30,25 @@ def _read_yaml(path: Path, text: str | None = None, line_offset: int = 0):
     """Parse YAML and keep the node tree, so schema errors can name a line."""
     if text is None:
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")
         except OSError as exc:
             raise GuideError.one("CONTENT-MISSING", f"cannot read file ({exc.strerror})", path)
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        context = getattr(exc, "context", None) or ""
+        # An unclosed [ or { is found lines later; point at where it opened.
+        if "flow" in context or (mark is not None and mark.line >= text.count("\n")):
+            mark = getattr(exc, "context_mark", None) or mark
         line = mark.line + 1 + line_offset if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise GuideError.one("CONTENT-YAML", f"invalid YAML: {problem}", path, line,
                              "check the indentation and quote values that contain a colon")
+    finally:
+        loader.dispose()
     return data, node
 
 
@@ -86,11 +94,20 @@ def load_model(model: type[M], path: Path) -> M:
 
 def _plain_text(inline: Token) -> str:
     """The text a reader sees in an inline token, after typographic quotes."""
-    return "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
+    return "".join(" " if c.type in ("softbreak", "hardbreak") else c.content
+                   for c in inline.children or [] if c.type in ("text", "code_inline", "softbreak", "hardbreak"))
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+# Ids the templates give to parts of every build; content may not reuse them.
+RESERVED_IDS = {"cover", "imprint", "imprint-title", "imprint-cite", "imprint-access", "toc", "toc-title",
+                "nav", "landmarks", "landmarks-title", "page-list", "page-list-title"}
+RESERVED_ID = re.compile(r"^page-\d+$")        # the EPUB's page-break markers
+IMAGE_TYPES = {".svg", ".png", ".jpg", ".jpeg"}
 
 
 class _DocumentReader:
@@ -107,7 +124,7 @@ class _DocumentReader:
     def read(self, rel: str, part: str, number: int | None) -> Document | None:
         path = self.root / rel
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")
         except OSError as exc:
             self.problems.add("CONTENT-MISSING", f"cannot read chapter file ({exc.strerror})",
                               self.root / "guide.yaml", None,
@@ -126,14 +143,15 @@ class _DocumentReader:
             return None
         if part == "chapter" and not meta.learning_outcomes:
             self.problems.add("CONTENT-SCHEMA", "field 'learning_outcomes': a chapter needs at least one",
-                              path, 2, "list what a reader will be able to do after the chapter")
+                              path, (_node_line(node, ("learning_outcomes",)) or 1) + 1,
+                              "list what a reader will be able to do after the chapter")
         body_offset = match.group(0).count("\n")
         env = {"docId": meta.id}
         tokens = self.md.parse(text[match.end():], env)
         doc = Document(meta=meta, path=path, part=part, number=number, tokens=tokens,
                        line_offset=body_offset)
-        self._define(meta.id, path, 2)
-        self._scan(doc)
+        self._define(meta.id, path, (_node_line(node, ("id",)) or 1) + 1)
+        self._scan(doc, text[match.end():].splitlines())
         return doc
 
     def _define(self, ident: str, path: Path, line: int | None) -> bool:
@@ -144,7 +162,7 @@ class _DocumentReader:
         self.ids[ident] = path
         return True
 
-    def _scan(self, doc: Document) -> None:
+    def _scan(self, doc: Document, lines: list[str]) -> None:
         """Walk the tokens once: give headings ids, number figures and tables,
         and enforce the rules a renderer relies on."""
         path, tokens = doc.path, doc.tokens
@@ -155,6 +173,8 @@ class _DocumentReader:
             name = block_name(tok.type)
             if name:
                 in_block += 1 if tok.nesting == 1 else -1
+                if tok.nesting == 1:
+                    self._check_closed(doc, tok, lines)
             elif tok.type == "heading_open":
                 heading_level = int(tok.tag[1])
                 text = _plain_text(tokens[i + 1])
@@ -168,10 +188,11 @@ class _DocumentReader:
                 if in_block:
                     self.problems.add("CONTENT-HEADING", f"heading '{text}' is inside a block", path, line,
                                       "a block's title is its heading; put the title after the block name")
-                ident = tok.attrGet("id") or self._unique(f"{doc.id}-{_slug(text)}")
+                ident = self._explicit_id(tok, path, line) or self._unique(
+                    f"{doc.id}-{_slug(text) or 'section'}")
                 tok.attrSet("id", ident)
-                if self._define(str(ident), path, line):
-                    doc.headings.append(Heading(heading_level, text, str(ident), line or 0))
+                if self._define(ident, path, line):
+                    doc.headings.append(Heading(heading_level, text, ident, line or 0))
                 level = heading_level
             elif tok.type == "table_open":
                 self.counters["table"] += 1
@@ -179,29 +200,54 @@ class _DocumentReader:
                 if not caption:
                     self.problems.add("CONTENT-TABLE-CAPTION", "table has no caption", path, line,
                                       "put {caption=\"What the table shows\"} on the line above the table")
-                ident = tok.attrGet("id")
+                ident = self._explicit_id(tok, path, line)
                 if ident:
-                    self._define(str(ident), path, line)
+                    self._define(ident, path, line)
                 tok.meta["number"] = self.counters["table"]
-                doc.tables.append(Table(str(ident) if ident else None, self.counters["table"], caption))
+                doc.tables.append(Table(ident, self.counters["table"], caption))
             elif tok.type == "inline":
                 self._scan_inline(doc, tokens, i, line)
 
+    def _check_closed(self, doc: Document, tok: Token, lines: list[str]) -> None:
+        """markdown-it closes a block left open at the end of the file; the
+        author meant to close it earlier. The line that ends it must be a fence."""
+        last = tok.map[1] if tok.map else None
+        if last is None or last >= len(lines) or not re.fullmatch(r"\s*:{3,}\s*", lines[last]):
+            self.problems.add("CONTENT-BLOCK", f"block '::: {block_name(tok.type)}' is never closed",
+                              doc.path, doc.line_of(tok), "end it with a line of ':::'")
+
+    def _explicit_id(self, tok: Token, path: Path, line: int | None) -> str | None:
+        ident = tok.attrGet("id")
+        if ident is None:
+            return None
+        if not re.fullmatch(ID_PATTERN, str(ident)):
+            self.problems.add("CONTENT-ID", f"id '{ident}' is not a valid id", path, line,
+                              "use lower-case letters, digits and single hyphens, starting with a letter")
+        return str(ident)
+
+    def _define(self, ident: str, path: Path, line: int | None) -> bool:
+        if ident in self.ids or ident in RESERVED_IDS or RESERVED_ID.match(ident):
+            used = f"already used in {self.ids[ident]}" if ident in self.ids else "reserved for the templates"
+            self.problems.add("CONTENT-DUPLICATE-ID", f"id '{ident}' is {used}",
+                              path, line, "give each chapter, section and figure its own id")
+            return False
+        self.ids[ident] = path
+        return True
+
     def _unique(self, ident: str) -> str:
         candidate, n = ident, 2
-        while candidate in self.ids:
+        while candidate in self.ids or candidate in RESERVED_IDS:
             candidate, n = f"{ident}-{n}", n + 1
         return candidate
 
     def _scan_inline(self, doc: Document, tokens: list[Token], i: int, line: int | None) -> None:
         tok, path = tokens[i], doc.path
-        if tok.content.startswith(":::") and tokens[i - 1].type == "paragraph_open":
-            words = tok.content.lstrip(":").split()
-            if words:
-                message = f"unknown or unclosed block '::: {words[0]}'"
-            else:
-                message = "this ':::' closes no open block"
-            self.problems.add("CONTENT-BLOCK", message, path, line,
+        for fence in re.finditer(r"(?m)^:{3,}(.*)$", tok.content):
+            words = fence.group(1).split()
+            message = (f"unknown or unclosed block '::: {words[0]}'" if words
+                       else "this ':::' closes no open block")
+            self.problems.add("CONTENT-BLOCK", message, path,
+                              (line or 0) + tok.content[:fence.start()].count("\n"),
                               f"blocks are {', '.join(BLOCK_TYPES)}; close each with ':::', and give "
                               "a block that holds another more colons ('::::')")
         images = [c for c in tok.children or [] if c.type == "image"]
@@ -214,7 +260,7 @@ class _DocumentReader:
             self.problems.add("CONTENT-FIGURE", f"image '{src}' is not in a paragraph of its own", path, line,
                               "put each figure on its own line with a blank line before and after")
             return
-        alt = " ".join(image.content.split())
+        alt = " ".join(_plain_text(image).split())
         caption = " ".join(str(image.attrGet("title") or "").split())
         if not alt:
             self.problems.add("CONTENT-ALT", f"figure '{src}' has no alt text", path, line,
@@ -222,14 +268,23 @@ class _DocumentReader:
         if not caption:
             self.problems.add("CONTENT-CAPTION", f"figure '{src}' has no caption", path, line,
                               "add a caption in quotes after the file name: ![alt](file.svg \"Caption\")")
-        if not (self.root / src).is_file():
+        file = (self.root / src).resolve()
+        if Path(src).suffix.lower() not in IMAGE_TYPES:
+            self.problems.add("CONTENT-IMAGE", f"image '{src}' is not SVG, PNG or JPEG", path, line,
+                              "convert it to one of those formats")
+        elif not file.is_relative_to(self.root.resolve()) or "\\" in src or ":" in src:
+            self.problems.add("CONTENT-IMAGE", f"image '{src}' is outside the guide's folder", path, line,
+                              f"keep images inside {self.root}, e.g. figures/")
+        elif not file.is_file():
             self.problems.add("CONTENT-IMAGE", f"image file '{src}' not found", path, line,
                               f"paths are relative to {self.root}")
         self.counters["figure"] += 1
-        ident = str(image.attrGet("id") or f"fig-{self.counters['figure']}")
+        ident = self._explicit_id(image, path, line) or f"fig-{self.counters['figure']}"
         if self._define(ident, path, line):
             image.attrSet("id", ident)
-            doc.figures.append(Figure(ident, self.counters["figure"], src, alt, caption))
+            figure = Figure(ident, self.counters["figure"], src, alt, caption)
+            image.meta["figure"] = figure
+            doc.figures.append(figure)
 
 
 def _resolve_links(documents: list[Document], targets: dict[str, Target], problems: Problems) -> None:

@@ -11,7 +11,9 @@ from typing import Annotated, Literal
 from markdown_it.token import Token
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-ID_PATTERN = r"^[a-z][a-z0-9-]*$"
+# Lower-case words joined by single hyphens. Ids the build generates contain
+# "--" ({doc}--title, {doc}--p3, {doc}--block-2), so they never meet these.
+ID_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 
 
 class Strict(BaseModel):

@@ -18,49 +18,51 @@ from .render import Renderer, pdf_format
 
 
 class _Collect(logging.Handler):
-    """Keeps what WeasyPrint logs, so a missing image or alt text fails the build."""
+    """Keeps what WeasyPrint logs, so a missing image or alt text fails the
+    build. While attached it sets the logger's own level, so warnings are
+    caught whatever the application's logging configuration says."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.records: list[logging.LogRecord] = []
+        self.logger = logging.getLogger("weasyprint")
+        self.level_before = self.logger.level
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
+
+    def __enter__(self) -> "_Collect":
+        self.logger.addHandler(self)
+        self.logger.setLevel(logging.WARNING)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.logger.removeHandler(self)
+        self.logger.setLevel(self.level_before)
 
 
 def layout(html: str, css: str, base_url: Path):
     """Lay out the book with WeasyPrint. Returns its Document (whose pages'
     anchors give the page of every id) and what WeasyPrint logged."""
-    logger = logging.getLogger("weasyprint")
-    handler = _Collect()
-    logger.addHandler(handler)
-    try:
+    with _Collect() as log:
         fonts = FontConfiguration()
         document = HTML(string=html, base_url=str(base_url) + "/").render(
             stylesheets=[CSS(string=css, font_config=fonts)], font_config=fonts)
-    finally:
-        logger.removeHandler(handler)
-    return document, handler.records
+    return document, log.records
 
 
 def write_pdf(document, logged: list[logging.LogRecord], target: Path, font_family: str) -> None:
     """Write a laid-out Document as PDF/UA-1, complete its tags, and move it
     into place only if nothing went wrong."""
-    logger = logging.getLogger("weasyprint")
-    handler = _Collect()
-    logger.addHandler(handler)
-    try:
-        with atomic_path(target) as tmp:
-            document.write_pdf(tmp, pdf_variant="pdf/ua-1")
-            problems = Problems()
-            for record in logged + handler.records:
-                problems.add("PDF-WEASYPRINT", record.getMessage(), target, None,
-                             "fix the content or stylesheet it names; the PDF was not replaced")
-            _check_fonts(tmp, target, font_family, problems)
-            problems.raise_if_any()
-            complete_tags(tmp)
-    finally:
-        logger.removeHandler(handler)
+    with _Collect() as log, atomic_path(target) as tmp:
+        document.write_pdf(tmp, pdf_variant="pdf/ua-1")
+        problems = Problems()
+        for record in logged + log.records:
+            problems.add("PDF-WEASYPRINT", record.getMessage(), target, None,
+                         "fix the content or stylesheet it names; the PDF was not replaced")
+        _check_fonts(tmp, target, font_family, problems)
+        problems.raise_if_any()
+        complete_tags(tmp)
 
 
 def _check_fonts(pdf_path: Path, target: Path, family: str, problems: Problems) -> None:

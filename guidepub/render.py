@@ -74,7 +74,7 @@ class Renderer:
             if tok.hidden:
                 return self_r.renderToken(tokens, idx, options, env)
             env["paragraphs"] += 1
-            return _open_tag("p", dict(tok.attrs, id=f"{env['docId']}-p{env['paragraphs']}"))
+            return _open_tag("p", dict(tok.attrs, id=f"{env['docId']}--p{env['paragraphs']}"))
 
         def table_open(self_r, tokens, idx, options, env):
             tok = tokens[idx]
@@ -89,13 +89,18 @@ class Renderer:
             return "</table>\n</div>\n"
 
         def th_open(self_r, tokens, idx, options, env):
-            tokens[idx].attrSet("scope", "col")
-            return self_r.renderToken(tokens, idx, options, env)
+            return _open_tag("th", dict(tokens[idx].attrs, scope="col"))
+
+        def note_ids(tok, env) -> tuple[str, str]:
+            """(note id, id of this reference to it): a note cited twice has two references."""
+            n, sub = tok.meta["id"] + 1, tok.meta.get("subId", 0)
+            note = f"{env['docId']}--fn{n}"
+            return note, f"{note}-ref" + (f"{sub + 1}" if sub > 0 else "")
 
         def footnote_ref(self_r, tokens, idx, options, env):
+            note, ref = note_ids(tokens[idx], env)
             n = tokens[idx].meta["id"] + 1
-            ident = f"{env['docId']}-{n}"
-            return (f'<sup class="footnote-ref"><a href="#fn-{ident}" id="fnref-{ident}" '
+            return (f'<sup class="footnote-ref"><a href="#{note}" id="{ref}" '
                     f'epub:type="noteref" role="doc-noteref">{n}</a></sup>')
 
         def footnote_block_open(self_r, tokens, idx, options, env):
@@ -106,13 +111,15 @@ class Renderer:
             return "</ol>\n</section>\n"
 
         def footnote_open(self_r, tokens, idx, options, env):
-            n = tokens[idx].meta["id"] + 1
-            return f'<li id="fn-{env["docId"]}-{n}" epub:type="endnote">'
+            note, _ = note_ids(tokens[idx], env)
+            return f'<li id="{note}" epub:type="endnote">'
 
         def footnote_anchor(self_r, tokens, idx, options, env):
-            n = tokens[idx].meta["id"] + 1
-            return (f' <a href="#fnref-{env["docId"]}-{n}" class="footnote-backref" '
-                    f'role="doc-backlink">Back to text for note {n}</a>')
+            _, ref = note_ids(tokens[idx], env)
+            n, sub = tokens[idx].meta["id"] + 1, tokens[idx].meta.get("subId", 0)
+            which = f" (reference {sub + 1})" if sub > 0 else ""
+            return (f' <a href="#{ref}" class="footnote-backref" '
+                    f'role="doc-backlink">Back to text for note {n}{which}</a>')
 
         rules("link_open", link_open)
         rules("paragraph_open", paragraph_open)
@@ -127,10 +134,9 @@ class Renderer:
 
     def body(self, doc: Document, fmt: Format) -> Markup:
         env = {"docId": doc.id, "format": fmt, "doc": doc, "blocks": 0, "paragraphs": 0}
-        figures = {f.id: f for f in doc.figures}
-        return Markup(self._render(doc.tokens, env, figures, level=1))
+        return Markup(self._render(doc.tokens, env, level=1))
 
-    def _render(self, tokens, env, figures, level: int) -> str:
+    def _render(self, tokens, env, level: int) -> str:
         out: list[str] = []
         run: list = []
 
@@ -146,15 +152,20 @@ class Renderer:
             if name and tok.nesting == 1:
                 close = _matching_close(tokens, i)
                 flush()
-                env["blocks"] += 1
-                inner = self._render(tokens[i + 1:close], env, figures, level + 1)
                 block = BLOCK_TYPES[name]
+                title = block_title(tok.info, block)
+                # A titled block is a region with a heading one level down; a
+                # quotation has no heading, so what it holds keeps the level.
+                inner_level = level if block.title_is_attribution else level + 1
+                if not block.title_is_attribution:
+                    env["blocks"] += 1
+                inner = self._render(tokens[i + 1:close], env, inner_level)
                 out.append(self.partial(
-                    f"blocks/{name}.html.j2", body=Markup(inner), title=block_title(tok.info, block),
-                    level=min(level + 1, 6), id=f"{env['docId']}-block-{env['blocks']}"))
+                    f"blocks/{name}.html.j2", body=Markup(inner), title=title,
+                    level=min(inner_level, 6), id=f"{env['docId']}--block-{env['blocks']}"))
                 i = close + 1
                 continue
-            figure = _figure_at(tokens, i, figures)
+            figure = _figure_at(tokens, i)
             if figure:
                 flush()
                 out.append(self.partial("blocks/figure.html.j2", figure=figure))
@@ -228,11 +239,9 @@ def _matching_close(tokens, start: int) -> int:
     raise AssertionError("markdown-it always closes containers")
 
 
-def _figure_at(tokens, i: int, figures: dict):
-    """A paragraph that holds only a figure's image."""
+def _figure_at(tokens, i: int):
+    """The Figure, if this is the paragraph that load marked as holding one."""
     if tokens[i].type != "paragraph_open" or i + 1 >= len(tokens):
         return None
     children = tokens[i + 1].children or []
-    if len(children) == 1 and children[0].type == "image":
-        return figures.get(str(children[0].attrGet("id")))
-    return None
+    return children[0].meta.get("figure") if len(children) == 1 else None

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from guidepub.colour import contrast_ratio, required_ratio
+from guidepub.errors import GuideError
 from guidepub.load import load_brand
 from conftest import BRAND
 
@@ -24,6 +27,18 @@ def test_every_pair_passes_aa(pair):
     assert ratio >= required_ratio(pair.large_text), f"{pair.use}: {ratio:.2f}:1"
 
 
-def test_font_files_are_installed():
-    for face in brand.font.faces:
-        assert (BRAND.parent / face.file).is_file(), face.file
+@pytest.mark.parametrize("old, new, code", [
+    ("atkinson-hyperlegible-latin-400-normal.woff2", "missing.woff2", "BRAND-FONT"),
+    ("mark: brand/mark.svg", "mark: brand/missing.svg", "BRAND-MARK"),
+    ("{use: body text, text: black,", "{use: body text, text: ink,", "BRAND-COLOUR"),
+])
+def test_brand_mistakes(tmp_path, old, new, code):
+    styles = tmp_path / "styles"
+    shutil.copytree(BRAND.parent, styles)
+    path = styles / "brand.yaml"
+    text = path.read_text().replace("../node_modules", str(BRAND.parent.parent / "node_modules"))
+    assert old in text
+    path.write_text(text.replace(old, new))
+    with pytest.raises(GuideError) as info:
+        load_brand(path)
+    assert [p.code for p in info.value.problems] == [code]

@@ -80,7 +80,81 @@ def test_invalid_yaml_names_the_line(guide_copy):
     path = guide_copy / "guide.yaml"
     edit(path, "title: Mini guide", "title: [Mini guide")
     [p] = problems(guide_copy)
-    assert p.code == "CONTENT-YAML" and p.path == path and p.line is not None
+    assert (p.code, p.path, p.line) == ("CONTENT-YAML", path, line_of(path, "title: [Mini guide"))
+
+
+def test_unclosed_yaml_at_end_of_file_names_its_line(guide_copy):
+    path = guide_copy / "guide.yaml"
+    path.write_text(path.read_text() + "extra: [unclosed\n")
+    [p] = problems(guide_copy)
+    assert (p.code, p.line) == ("CONTENT-YAML", line_of(path, "extra: [unclosed"))
+
+
+def test_byte_order_mark_is_accepted(guide_copy):
+    for name in ("guide.yaml", "one.md"):
+        path = guide_copy / name
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert len(load(guide_copy, BRAND).documents) == 4
+
+
+def test_missing_front_matter(guide_copy):
+    path = guide_copy / "terms.md"
+    path.write_text("Just text.\n")
+    [p] = problems(guide_copy)
+    assert (p.code, p.path, p.line) == ("CONTENT-FRONT-MATTER", path, 1)
+
+
+def test_inline_image_is_not_a_figure(guide_copy):
+    edit(guide_copy / "two.md", "has data.", "has data ![A box with a tick](figures/box.svg \"Box\").")
+    assert [p.code for p in problems(guide_copy)] == ["CONTENT-FIGURE"]
+
+
+def test_link_that_is_neither_internal_nor_web(guide_copy):
+    path = guide_copy / "two.md"
+    edit(path, "has data.", "has [data](ftp://example.org/data.csv).")
+    [p] = problems(guide_copy)
+    assert (p.code, p.line) == ("CONTENT-LINK", line_of(path, "ftp:"))
+
+
+@pytest.mark.parametrize("src, why", [("figures/box.gif", "not SVG, PNG or JPEG"),
+                                      ("../mini/figures/box.svg", "outside the guide's folder")])
+def test_image_type_and_place(guide_copy, src, why):
+    edit(guide_copy / "one.md", "(figures/box.svg", f"({src}")
+    [p] = problems(guide_copy)
+    assert p.code == "CONTENT-IMAGE" and why in p.message
+
+
+def test_unclosed_block(guide_copy):
+    path = guide_copy / "two.md"
+    path.write_text(path.read_text() + "\n::: key-points\n- Never closed.\n")
+    [p] = problems(guide_copy)
+    assert (p.code, p.line) == ("CONTENT-BLOCK", line_of(path, "::: key-points"))
+    assert "never closed" in p.message
+
+
+def test_nested_block_needs_more_colons(guide_copy):
+    edit(guide_copy / "one.md", "::::: case-study", "::: case-study")
+    edit(guide_copy / "one.md", "Quoted words.\n:::\n:::::", "Quoted words.\n:::\n:::")
+    assert "CONTENT-BLOCK" in {p.code for p in problems(guide_copy)}
+
+
+@pytest.mark.parametrize("ident", ["toc", "page-3", "cover"])
+def test_reserved_ids(guide_copy, ident):
+    edit(guide_copy / "two.md", "## Tables and terms", f"{{#{ident}}}\n## Tables and terms")
+    found = problems(guide_copy)
+    assert any(p.code == "CONTENT-DUPLICATE-ID" and "reserved" in p.message for p in found)
+
+
+def test_invalid_explicit_id(guide_copy):
+    edit(guide_copy / "two.md", "{#tbl-data", "{#Tbl_Data")
+    edit(guide_copy / "two.md", "[](#tbl-data)", "[](#Tbl_Data)")
+    assert [p.code for p in problems(guide_copy)] == ["CONTENT-ID"]
+
+
+def test_generated_ids_never_clash_with_headings(guide_copy):
+    edit(guide_copy / "two.md", "## Tables and terms", "## Title\n\n## P1\n\n## Über café")
+    guide = load(guide_copy, BRAND)
+    assert [h.id for h in guide.documents[2].headings] == ["ch-two-title", "ch-two-p1", "ch-two-uber-cafe"]
 
 
 def test_chapter_without_learning_outcomes_is_an_error(guide_copy):

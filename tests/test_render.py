@@ -3,6 +3,8 @@ formats share, and cross-references point where each format needs."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from lxml import etree
 
@@ -47,9 +49,9 @@ def test_document_is_a_labelled_section_with_dpub_role(renderer):
     [section] = tree.xpath("h:section[@id='ch-one']", namespaces=NS)
     assert section.get("role") == "doc-chapter"
     assert section.get("{http://www.idpf.org/2007/ops}type") == "chapter"
-    assert section.get("aria-labelledby") == "ch-one-title"
+    assert section.get("aria-labelledby") == "ch-one--title"
     [h1] = tree.xpath("//h:h1", namespaces=NS)
-    assert (h1.get("id"), h1.text) == ("ch-one-title", "First chapter")
+    assert (h1.get("id"), h1.text) == ("ch-one--title", "First chapter")
     assert tree.xpath("//h:div[@class='outcomes']/h:ul/h:li/text()", namespaces=NS) == ["use every block"]
 
 
@@ -108,14 +110,37 @@ def test_table_has_caption_and_column_headers(renderer):
         ("Name", "col"), ("Value", "col")]
 
 
-def test_footnotes_are_linked_both_ways(renderer):
+def test_footnotes_are_linked_both_ways_even_when_cited_twice(renderer):
     tree = chapter(renderer, "ch-one")
-    [ref] = tree.xpath("//h:a[@role='doc-noteref']", namespaces=NS)
-    [notes] = tree.xpath("//h:section[@role='doc-endnotes']", namespaces=NS)
-    [note] = notes.xpath(".//h:li", namespaces=NS)
-    assert ref.get("href") == "#" + note.get("id")
-    [back] = note.xpath(".//h:a[@role='doc-backlink']", namespaces=NS)
-    assert back.get("href") == "#" + ref.get("id")
+    refs = tree.xpath("//h:a[@role='doc-noteref']", namespaces=NS)
+    [note] = tree.xpath("//h:section[@role='doc-endnotes']//h:li", namespaces=NS)
+    assert [r.get("href") for r in refs] == ["#" + note.get("id")] * 2
+    backs = note.xpath(".//h:a[@role='doc-backlink']", namespaces=NS)
+    assert [b.get("href") for b in backs] == ["#" + r.get("id") for r in refs]
+    assert [b.text for b in backs] == ["Back to text for note 1", "Back to text for note 1 (reference 2)"]
+
+
+def test_ids_are_unique_across_the_whole_book(renderer):
+    """The PDF is one HTML document: ids from every chapter must not clash."""
+    html = renderer.page("pdf/book.html.j2", pdf_format(), date="x")
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_a_quote_holding_a_block_keeps_the_heading_level(guide_copy):
+    path = guide_copy / "two.md"
+    path.write_text(path.read_text() + "\n:::: quote Someone\n::: key-points\n- A point.\n:::\n::::\n")
+    guide = load(guide_copy, BRAND)
+    html = Renderer(guide, ROOT / "templates", ROOT / "styles").body(guide.documents[2], pdf_format())
+    assert '<h3 id="ch-two--block-1" class="block-title">Key points</h3>' in html
+
+
+def test_alt_text_is_the_text_a_reader_hears(guide_copy):
+    path = guide_copy / "one.md"
+    path.write_text(path.read_text().replace("![A square box with a tick inside]",
+                                             "![A *square* box with \"a tick\" inside]"))
+    guide = load(guide_copy, BRAND)
+    assert guide.figures[0].alt == 'A square box with "a tick" inside'
 
 
 def test_cross_references_per_format(renderer):
