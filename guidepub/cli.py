@@ -11,6 +11,8 @@ from rich.console import Console
 
 from .errors import GuideError
 from . import check
+from .check.content import check_content
+from .load import load
 from .pipeline import FORMATS, Project, build
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,10 +27,11 @@ def parser() -> argparse.ArgumentParser:
                "Dates in the outputs come from SOURCE_DATE_EPOCH when it is set, else from the "
                "edition date in guide.yaml.",
     )
-    p.add_argument("command", nargs="?", default="build", choices=["build", "check"],
+    p.add_argument("command", nargs="?", default="build", choices=["build", "check", "lint"],
                    help="build: write the PDF and EPUB (the default); check: build, then prove "
                         "accessibility (content lint, PDF/UA-1 structure, EPUBCheck, Ace by DAISY, "
-                        "cross-format parity, honest metadata) and write dist/check-report.json and .md")
+                        "cross-format parity, honest metadata) and write dist/check-report.json and .md; "
+                        "lint: only validate the content and run the content lint (fast, writes nothing)")
     p.add_argument("--content", type=Path, default=None, metavar="DIR",
                    help="the guide to build: a folder holding guide.yaml (default: content/)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
@@ -53,6 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         formats = FORMATS
     try:
+        if args.command == "lint":
+            step("Linting content")
+            result = check_content(load(project.content, project.styles / "brand.yaml"))
+            for finding in result.findings:
+                console.print(str(finding), markup=False)
+            if not args.quiet:
+                console.print(f"{len(result.findings)} finding(s) in {result.facts['documents']} documents")
+            return 0 if result.passed else 1
         built = build(project, formats, step)
         if args.command == "check":
             step("Checking accessibility")
