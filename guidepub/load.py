@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import GuideError, Problems
 from .markdown import BLOCK_TYPES, block_name, make_parser
 from .model import (ID_PATTERN, Brand, DocMeta, Document, Figure, Guide, GuideMeta, Heading,
-                    Table, Target)
+                    ResourceList, Table, Target)
 
 M = TypeVar("M", bound=BaseModel)
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.S)
@@ -381,6 +381,12 @@ def load(content: Path, brand_path: Path) -> Guide:
             if t.id:
                 targets[t.id] = Target(t.id, doc.id, f"Table {t.number}")
     _resolve_links(documents, targets, problems)
+    resources: list = []
+    if meta.resources:
+        try:
+            resources = load_model(ResourceList, content / meta.resources).resources
+        except GuideError as exc:
+            problems.extend(exc)
     problems.raise_if_any()
     return Guide(meta=meta, root=content, documents=documents, targets=targets, brand=brand,
-                 build_date=build_date(meta))
+                 build_date=build_date(meta), resources=sorted(resources, key=lambda r: r.title.lower()))

@@ -16,13 +16,14 @@ from mdit_py_plugins.footnote import footnote_plugin
 class BlockType:
     """A container block such as `::: key-points`.
 
-    The text after the name on the opening line is the block's title, or for a
-    quotation its attribution.
+    The text after the name on the opening line is the block's title: a
+    titled block is a region with a heading. For an untitled block it is
+    something else (a quotation's attribution).
     """
 
     name: str
     default_title: str | None
-    title_is_attribution: bool = False
+    titled: bool = True
 
 
 BLOCK_TYPES: dict[str, BlockType] = {b.name: b for b in (
@@ -30,8 +31,10 @@ BLOCK_TYPES: dict[str, BlockType] = {b.name: b for b in (
     BlockType("activity", "Reflective activity"),
     BlockType("case-study", "Case study"),
     BlockType("self-check", "Self-check"),
-    BlockType("quote", None, title_is_attribution=True),
+    BlockType("quote", None, titled=False),
     BlockType("resources", "Further resources"),
+    # The whole further resources list from the guide's resources file; its body stays empty.
+    BlockType("resource-list", None, titled=False),
 )}
 
 

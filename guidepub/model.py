@@ -54,6 +54,20 @@ class StyleRules(Strict):
     max_average_words: float = 20
 
 
+class Resource(Strict):
+    """One entry of the further resources list (content/resources.yaml)."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    title: str = Field(min_length=1)
+    publisher: str = Field(min_length=1)
+    url: HttpUrl
+    offers: str = Field(min_length=1, description="what a reader finds there, in a sentence")
+
+
+class ResourceList(Strict):
+    resources: list[Resource] = Field(min_length=1)
+
+
 class GuideMeta(Strict):
     """guide.yaml."""
 
@@ -72,6 +86,7 @@ class GuideMeta(Strict):
     accessibility_summary: str = Field(min_length=1)
     how_to_cite: str | None = None
     style: StyleRules = Field(default_factory=StyleRules)
+    resources: str | None = Field(None, description="a YAML file of further resources, e.g. resources.yaml")
     front_matter: list[str] = Field(default_factory=list)
     chapters: list[str] = Field(min_length=1)
     back_matter: list[str] = Field(default_factory=list)
@@ -166,6 +181,7 @@ class Guide:
     targets: dict[str, Target]
     brand: "Brand"
     build_date: dt.datetime
+    resources: list[Resource] = field(default_factory=list)
 
     @property
     def chapters(self) -> list[Document]:

@@ -156,8 +156,8 @@ class Renderer:
                 title = block_title(tok.info, block)
                 # A titled block is a region with a heading one level down; a
                 # quotation has no heading, so what it holds keeps the level.
-                inner_level = level if block.title_is_attribution else level + 1
-                if not block.title_is_attribution:
+                inner_level = level + 1 if block.titled else level
+                if block.titled:
                     env["blocks"] += 1
                 inner = self._render(tokens[i + 1:close], env, inner_level)
                 out.append(self.partial(

@@ -270,3 +270,13 @@ def test_epub_page_list_matches_the_pdf_pages(mini):
         assert checked >= 6
     props = dict(_opf_meta(mini.epub))
     assert props["pageBreakSource"].startswith("mini-2.pdf")
+
+
+def test_chapter_resources_must_be_in_the_resources_file(guide_copy):
+    (guide_copy / "resources.yaml").write_text(
+        "resources:\n  - {id: other, title: Other, publisher: P, url: 'https://other.example/', offers: X.}\n")
+    guide_file = guide_copy / "guide.yaml"
+    guide_file.write_text(guide_file.read_text() + "resources: resources.yaml\n")
+    result = check_content(load(guide_copy, BRAND))
+    assert [f.code for f in result.findings] == ["CONTENT-RESOURCE"]
+    assert "https://example.org/" in result.findings[0].message

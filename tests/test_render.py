@@ -183,3 +183,32 @@ def test_unknown_token_in_a_stylesheet_is_an_error(tmp_path, renderer):
     with pytest.raises(GuideError) as info:
         broken.stylesheet(pdf_format(), lambda path: path.as_uri())
     assert info.value.problems[0].code == "BRAND-TOKEN"
+
+
+def test_resource_list_renders_the_guides_resources_file(guide_copy):
+    (guide_copy / "resources.yaml").write_text(
+        "resources:\n"
+        "  - {id: zeta, title: Zeta site, publisher: Zeta Ltd, url: 'https://zeta.example/', offers: Things.}\n"
+        "  - {id: alpha, title: Alpha site, publisher: Alpha Ltd, url: 'https://example.org/', offers: Help.}\n")
+    guide_file = guide_copy / "guide.yaml"
+    guide_file.write_text(guide_file.read_text() + "resources: resources.yaml\n")
+    terms = guide_copy / "terms.md"
+    terms.write_text(terms.read_text() + "\n::: resource-list\n:::\n")
+    guide = load(guide_copy, BRAND)
+    renderer = Renderer(guide, ROOT / "templates", ROOT / "styles")
+    tree = chapter(renderer, "terms")
+    [dl] = tree.xpath("//h:dl[@class='resource-list']", namespaces=NS)
+    assert dl.xpath("h:dt/h:a/text()", namespaces=NS) == ["Alpha site", "Zeta site"]   # sorted by title
+    assert dl.xpath("h:dd/text()", namespaces=NS) == ["Alpha Ltd. Help.", "Zeta Ltd. Things."]
+
+
+def test_resources_file_is_validated(guide_copy):
+    (guide_copy / "resources.yaml").write_text(
+        "resources:\n  - {id: a, title: A, publisher: P, url: not-a-url, offers: X}\n")
+    guide_file = guide_copy / "guide.yaml"
+    guide_file.write_text(guide_file.read_text() + "resources: resources.yaml\n")
+    with pytest.raises(GuideError) as info:
+        load(guide_copy, BRAND)
+    [p] = info.value.problems
+    assert (p.code, p.path.name, p.line) == ("CONTENT-SCHEMA", "resources.yaml", 2)
+    assert "resources.0.url" in p.message

@@ -40,6 +40,8 @@ def check_content(guide: Guide) -> CheckResult:
         if doc.meta.type != "glossary":
             _check_acronyms(doc, set(style.known_acronyms), result)
         _check_sentences(doc, style.max_sentence_words, style.max_average_words, result)
+        if guide.resources:
+            _check_resources_listed(doc, {str(r.url) for r in guide.resources}, result)
     _check_contrast(guide, result)
     result.facts = {"documents": len(guide.documents)}
     return result
@@ -63,7 +65,7 @@ def _check_headings(doc: Document, proper_nouns: list[str], result: CheckResult)
         elif (name := block_name(tok.type)) and tok.nesting == 1:
             block = BLOCK_TYPES[name]
             title = block_title(tok.info, block)
-            if title and not block.title_is_attribution:
+            if title and block.titled:
                 titles.append((title, tok))
     for title, tok in titles:
         if not _is_sentence_case(title, proper_nouns):
@@ -101,6 +103,22 @@ def _check_links_and_alt(doc: Document, result: CheckResult) -> None:
                         or len(alt.split()) < 3):
                     result.add("CONTENT-ALT-TEXT", f"alt text '{alt}' does not describe the figure",
                                "say what the figure shows and why it matters, in a sentence",
+                               _where(doc, tok))
+
+
+def _check_resources_listed(doc: Document, listed: set[str], result: CheckResult) -> None:
+    """Links in a chapter's further resources must be in the guide's list, so
+    the back matter gathers them all."""
+    inside = 0
+    for tok in doc.tokens:
+        if tok.type in ("container_resources_open", "container_resources_close"):
+            inside += tok.nesting
+        elif inside and tok.type == "inline":
+            for child in tok.children or []:
+                href = str(child.attrGet("href") or "") if child.type == "link_open" else ""
+                if href and not href.startswith("#") and href not in listed:
+                    result.add("CONTENT-RESOURCE", f"further resource '{href}' is not in the resources file",
+                               "add it to content/resources.yaml with its title, publisher and what it offers",
                                _where(doc, tok))
 
 
