@@ -7,10 +7,14 @@ import re
 from pathlib import Path
 
 import pikepdf
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
 from weasyprint import CSS, HTML
+from weasyprint.urls import URLFetcher
 from weasyprint.text.fonts import FontConfiguration
 
-from .errors import GuideError, Problems
+from .errors import GuideError, Problem, Problems
 from .model import Guide
 from .outputs import atomic_path
 from .pdfua import complete_tags
@@ -41,13 +45,50 @@ class _Collect(logging.Handler):
         self.logger.setLevel(self.level_before)
 
 
-def layout(html: str, css: str, base_url: Path):
-    """Lay out the book with WeasyPrint. Returns its Document (whose pages'
-    anchors give the page of every id) and what WeasyPrint logged."""
+class SandboxFetcher(URLFetcher):
+    """What WeasyPrint may read while it lays out the book: files inside the
+    allowed folders (content, styles, fonts) and small data: URLs. Never the
+    network, never a path that leads out (../, or a symlink)."""
+
+    DATA_LIMIT = 2 * 1024 * 1024
+
+    def __init__(self, allowed: list[Path]):
+        super().__init__(allowed_protocols=("file", "data"))
+        self.allowed = [p.resolve() for p in allowed]
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        scheme = url.split(":", 1)[0].lower()
+        if scheme == "file":
+            path = Path(url2pathname(unquote(urlsplit(url).path))).resolve()
+            if not any(path.is_relative_to(root) for root in self.allowed):
+                return self._refuse(f"'{path}' is outside the project's content, styles and fonts")
+        elif scheme == "data":
+            if len(url) > self.DATA_LIMIT:
+                return self._refuse(f"a data: URL of {len(url) // 1024} KB (the limit is "
+                                    f"{self.DATA_LIMIT // 1024} KB)")
+        else:
+            return self._refuse(f"'{url}': a build reads no network resources")
+        return super().fetch(url, headers)
+
+    def _refuse(self, why: str):
+        self.refused.append(why)
+        raise ValueError(f"refused: {why}")
+
+
+def layout(html: str, css: str, base_url: Path, allowed: list[Path] | None = None):
+    """Lay out the book with WeasyPrint, reading only inside `allowed` (default:
+    base_url). Returns its Document (whose pages' anchors give the page of
+    every id) and what WeasyPrint logged; raises GuideError for a refused read."""
+    fetcher = SandboxFetcher(allowed or [base_url])
     with _Collect() as log:
         fonts = FontConfiguration()
-        document = HTML(string=html, base_url=str(base_url) + "/").render(
-            stylesheets=[CSS(string=css, font_config=fonts)], font_config=fonts)
+        document = HTML(string=html, base_url=str(base_url) + "/", url_fetcher=fetcher).render(
+            stylesheets=[CSS(string=css, font_config=fonts, url_fetcher=fetcher)], font_config=fonts)
+    if fetcher.refused:
+        raise GuideError([Problem("PDF-FETCH", f"refused to read {why}", None, None,
+                                  "keep images, stylesheets and fonts inside the project")
+                          for why in fetcher.refused])
     return document, log.records
 
 
@@ -100,7 +141,8 @@ def layout_book(guide: Guide, renderer: Renderer):
     fmt = pdf_format()
     html = renderer.page("pdf/book.html.j2", fmt, date=guide.build_date.strftime("%Y-%m-%dT%H:%M:%SZ"))
     css = renderer.stylesheet(fmt, lambda path: path.as_uri())
-    return layout(html, css, guide.root.resolve())
+    fonts = {renderer.brand_file(face.file).parent for face in guide.brand.font.faces}
+    return layout(html, css, guide.root.resolve(), [guide.root, renderer.styles, *fonts])
 
 
 def page_starts(document) -> dict[int, list[str]]:

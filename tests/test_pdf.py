@@ -132,3 +132,31 @@ def test_font_fallback_fails_the_build(tmp_path):
         write_pdf(document, logged, target, "Atkinson Hyperlegible")
     assert info.value.problems[0].code == "PDF-FONT-FALLBACK"
     assert not target.exists()
+
+
+@pytest.mark.parametrize("src, why", [
+    ("https://example.org/x.png", "reads no network"),
+    ("file:///etc/passwd", "outside the project"),
+    ("../../../../etc/hostname", "outside the project"),
+])
+def test_rendering_reads_only_inside_the_project(tmp_path, src, why):
+    with pytest.raises(GuideError) as info:
+        layout(BAD_HTML.format(f'<img src="{src}" alt="A test picture" />'), "",
+               ROOT / "tests" / "fixtures" / "mini")
+    [p] = info.value.problems
+    assert p.code == "PDF-FETCH" and why in p.message
+
+
+def test_a_symlink_leading_out_is_refused(tmp_path):
+    (tmp_path / "guide").mkdir()
+    (tmp_path / "guide" / "leak.svg").symlink_to(ROOT / "tests" / "fixtures" / "mini" / "figures" / "box.svg")
+    with pytest.raises(GuideError) as info:
+        layout(BAD_HTML.format('<img src="leak.svg" alt="A test picture" />'), "", tmp_path / "guide")
+    assert info.value.problems[0].code == "PDF-FETCH"
+
+
+def test_a_large_data_url_is_refused(tmp_path):
+    data = "data:image/svg+xml;base64," + "A" * (3 * 1024 * 1024)
+    with pytest.raises(GuideError) as info:
+        layout(BAD_HTML.format(f'<img src="{data}" alt="A test picture" />'), "", tmp_path)
+    assert "data: URL" in info.value.problems[0].message
