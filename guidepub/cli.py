@@ -22,8 +22,9 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python build.py",
         description="Build the guide in content/ into an accessible PDF (PDF/UA-1) and EPUB 3 in dist/.",
-        epilog="Exit status: 0 on success, 1 when the content or a stage has a problem "
-               "(each is printed with its file, line and a hint), 2 for a wrong option. "
+        epilog="Exit status: 0 on success; 1 when `check` or `lint` finds a problem; 2 for a "
+               "mistake in the input or the options (each printed on one line as "
+               "path:line:column: CODE what is wrong — how to fix it). "
                "Dates in the outputs come from SOURCE_DATE_EPOCH when it is set, else from the "
                "edition date in guide.yaml.",
     )
@@ -39,6 +40,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("all",) + FORMATS, default="all",
                    help="build only the PDF or only the EPUB (default: all)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    p.add_argument("--debug", action="store_true",
+                   help="also print the Python traceback behind a reported problem")
     return p
 
 
@@ -73,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
                       "earlier outputs were left as they were.", highlight=False)
         for problem in exc.problems:
             console.print(str(problem), markup=False)
-        return 1
+        if args.debug:
+            console.print_exception()
+        return 2
     if not args.quiet:
         for path in built.outputs:
             console.print(f"[green]✓[/] {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"

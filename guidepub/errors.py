@@ -15,21 +15,24 @@ class Problem:
     path: Path | None = None
     line: int | None = None
     hint: str | None = None
+    column: int | None = None
 
     def location(self) -> str:
+        """path:line:column, as far as it is known."""
         if self.path is None:
             return ""
-        where = str(self.path)
-        if self.line is not None:
-            where += f":{self.line}"
-        return where
+        parts = [str(self.path)] + [str(n) for n in (self.line, self.column) if n is not None]
+        if self.line is None:
+            parts = parts[:1]
+        return ":".join(parts)
 
     def __str__(self) -> str:
-        text = f"{self.code}: {self.message}"
+        """One line: `path:line:column: CODE what is wrong — how to fix it`."""
+        text = f"{self.code} {self.message}"
         if self.location():
             text = f"{self.location()}: {text}"
         if self.hint:
-            text += f"\n    hint: {self.hint}"
+            text += f" — {self.hint}"
         return text
 
 

@@ -15,7 +15,7 @@ import yaml
 from markdown_it.token import Token
 from pydantic import BaseModel, ValidationError
 
-from .errors import GuideError, Problems
+from .errors import GuideError, Problem, Problems
 from .markdown import BLOCK_TYPES, block_name, make_parser
 from .model import (ID_PATTERN, Brand, DocMeta, Document, Figure, Guide, GuideMeta, Heading,
                     ResourceList, Table, Target)
@@ -45,8 +45,9 @@ def _read_yaml(path: Path, text: str | None = None, line_offset: int = 0):
             mark = getattr(exc, "context_mark", None) or mark
         line = mark.line + 1 + line_offset if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise GuideError.one("CONTENT-YAML", f"invalid YAML: {problem}", path, line,
-                             "check the indentation and quote values that contain a colon")
+        raise GuideError(Problem("CONTENT-YAML", f"invalid YAML: {problem}", path, line,
+                                 "check the indentation and quote values that contain a colon",
+                                 mark.column + 1 if mark else None))
     finally:
         loader.dispose()
     return data, node

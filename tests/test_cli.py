@@ -33,12 +33,27 @@ def test_bad_input_gives_a_clear_error_and_keeps_the_last_good_output(guide_copy
     chapter = guide_copy / "one.md"
     chapter.write_text(chapter.read_text().replace("![A square box with a tick inside]", "![]"))
     result = run("--content", str(guide_copy), "--out", str(out))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert f"{chapter}:" in result.stderr.replace("\n", "")
-    assert "CONTENT-ALT" in result.stderr
+    line = next(n for n, text in enumerate(chapter.read_text().splitlines(), 1) if "![](" in text)
+    assert f"{chapter}:{line}: CONTENT-ALT figure 'figures/box.svg' has no alt text — write" in result.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 def test_wrong_option_exits_2():
     assert run("--format", "docx").returncode == 2
+
+
+def test_debug_shows_the_traceback(guide_copy, tmp_path):
+    (guide_copy / "terms.md").write_text("no front matter\n")
+    quiet = run("--content", str(guide_copy), "--out", str(tmp_path))
+    loud = run("--content", str(guide_copy), "--out", str(tmp_path), "--debug")
+    assert quiet.returncode == loud.returncode == 2
+    assert "Traceback" not in quiet.stderr and "Traceback" in loud.stderr
+
+
+def test_yaml_errors_carry_a_column(guide_copy, tmp_path):
+    path = guide_copy / "guide.yaml"
+    path.write_text(path.read_text().replace("title: Mini guide", "title: [Mini guide"))
+    result = run("--content", str(guide_copy), "--out", str(tmp_path))
+    assert f"{path}:3:8: CONTENT-YAML invalid YAML" in result.stderr

@@ -23,7 +23,7 @@ class Finding:
 
     def __str__(self) -> str:
         place = f"{self.where}: " if self.where else ""
-        return f"{place}{self.code}: {self.message}\n    hint: {self.hint}"
+        return f"{place}{self.code} {self.message} — {self.hint}"
 
 
 @dataclass
