@@ -16,7 +16,7 @@ from markdown_it.token import Token
 from pydantic import BaseModel, ValidationError
 
 from .errors import GuideError, Problem, Problems
-from .markdown import BLOCK_TYPES, block_name, make_parser
+from .markdown import BLOCK_TYPES, block_name, inline_text, make_parser
 from .model import (ID_PATTERN, Brand, DocMeta, Document, Figure, Guide, GuideMeta, Heading,
                     ResourceList, Table, Target)
 
@@ -92,12 +92,6 @@ def load_model(model: type[M], path: Path) -> M:
 
 
 # --- Markdown documents ----------------------------------------------------
-
-def _plain_text(inline: Token) -> str:
-    """The text a reader sees in an inline token, after typographic quotes."""
-    return "".join(" " if c.type in ("softbreak", "hardbreak") else c.content
-                   for c in inline.children or [] if c.type in ("text", "code_inline", "softbreak", "hardbreak"))
-
 
 def _slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -178,7 +172,7 @@ class _DocumentReader:
                     self._check_closed(doc, tok, lines)
             elif tok.type == "heading_open":
                 heading_level = int(tok.tag[1])
-                text = _plain_text(tokens[i + 1])
+                text = inline_text(tokens[i + 1])
                 if heading_level == 1:
                     self.problems.add("CONTENT-HEADING", f"'# {text}' is a level 1 heading", path, line,
                                       "the front matter title is the chapter's only level 1 heading; use '##'")
@@ -261,7 +255,7 @@ class _DocumentReader:
             self.problems.add("CONTENT-FIGURE", f"image '{src}' is not in a paragraph of its own", path, line,
                               "put each figure on its own line with a blank line before and after")
             return
-        alt = " ".join(_plain_text(image).split())
+        alt = " ".join(inline_text(image).split())
         caption = " ".join(str(image.attrGet("title") or "").split())
         if not alt:
             self.problems.add("CONTENT-ALT", f"figure '{src}' has no alt text", path, line,

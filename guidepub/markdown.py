@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.deflist import deflist_plugin
@@ -49,6 +50,14 @@ def block_name(token_type: str) -> str | None:
 def block_title(info: str, block: BlockType) -> str | None:
     rest = info.strip()[len(block.name):].strip()
     return rest or block.default_title
+
+
+def inline_text(inline: Token) -> str:
+    """The text a reader sees in an inline token (or an image's alt): after
+    typographic quotes, with a space where a line was wrapped."""
+    return "".join(" " if c.type in ("softbreak", "hardbreak") else c.content
+                   for c in inline.children or []
+                   if c.type in ("text", "code_inline", "softbreak", "hardbreak"))
 
 
 def make_parser() -> MarkdownIt:

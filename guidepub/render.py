@@ -24,13 +24,14 @@ class Format:
     name: str                          # "pdf" or "epub"
     href: Callable[[str], str]         # target id -> link address
     css_layers: tuple[str, ...]        # files in styles/, after the shared layers
+    page_refs: bool = False            # print the page a cross-reference points to
 
 
 SHARED_CSS = ("base.css", "blocks.css")
 
 
 def pdf_format() -> Format:
-    return Format("pdf", lambda ident: f"#{ident}", ("print.css",))
+    return Format("pdf", lambda ident: f"#{ident}", ("print.css",), page_refs=True)
 
 
 def epub_format(guide: Guide) -> Format:
@@ -60,12 +61,22 @@ class Renderer:
         def link_open(self_r, tokens, idx, options, env):
             tok = tokens[idx]
             xref = tok.meta.get("xref")
+            env["links"].append(xref)
             if not xref:
                 return self_r.renderToken(tokens, idx, options, env)
             # Tokens are shared by both formats: build the attributes afresh.
             attrs = dict(tok.attrs, href=env["format"].href(xref))
             attrs["class"] = " ".join(filter(None, [str(attrs.get("class", "")), "xref"]))
             return _open_tag("a", attrs)
+
+        def link_close(self_r, tokens, idx, options, env):
+            xref = env["links"].pop()
+            if xref and env["format"].page_refs:
+                # The page number goes after the link, not inside it: generated
+                # text inside a link becomes a nested Link tag, and one that
+                # wraps to a new line loses its description.
+                return f'</a><span class="page-ref" data-ref="#{escape(xref)}"></span>'
+            return "</a>"
 
         def paragraph_open(self_r, tokens, idx, options, env):
             # Every shown paragraph gets an id, the same in both formats, so the
@@ -122,6 +133,7 @@ class Renderer:
                     f'role="doc-backlink">Back to text for note {n}{which}</a>')
 
         rules("link_open", link_open)
+        rules("link_close", link_close)
         rules("paragraph_open", paragraph_open)
         rules("table_open", table_open)
         rules("table_close", table_close)
@@ -133,7 +145,7 @@ class Renderer:
         rules("footnote_anchor", footnote_anchor)
 
     def body(self, doc: Document, fmt: Format) -> Markup:
-        env = {"docId": doc.id, "format": fmt, "doc": doc, "blocks": 0, "paragraphs": 0}
+        env = {"docId": doc.id, "format": fmt, "doc": doc, "blocks": 0, "paragraphs": 0, "links": []}
         return Markup(self._render(doc.tokens, env, level=1))
 
     def _render(self, tokens, env, level: int) -> str:

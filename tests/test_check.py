@@ -280,3 +280,11 @@ def test_chapter_resources_must_be_in_the_resources_file(guide_copy):
     result = check_content(load(guide_copy, BRAND))
     assert [f.code for f in result.findings] == ["CONTENT-RESOURCE"]
     assert "https://example.org/" in result.findings[0].message
+
+
+def test_wrapped_lines_are_separate_sentences(guide_copy):
+    """A sentence that ends at a line break is not joined to the next one."""
+    chapter = guide_copy / "two.md"
+    first = "This sentence has " + "quite a few words " * 5 + "in it."          # 20 words
+    chapter.write_text(chapter.read_text().replace("has data.", f"has data. {first}\n{first}"))
+    assert "CONTENT-SENTENCE-LONG" not in codes(check_content(load(guide_copy, BRAND)))

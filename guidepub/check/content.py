@@ -9,7 +9,7 @@ from pathlib import Path
 from markdown_it.token import Token
 
 from ..colour import contrast_ratio, required_ratio
-from ..markdown import BLOCK_TYPES, block_name, block_title
+from ..markdown import BLOCK_TYPES, block_name, block_title, inline_text
 from ..model import Document, Guide
 from . import CheckResult
 
@@ -25,10 +25,6 @@ WORD = re.compile(r"[A-Za-z0-9’'-]+")
 def _where(doc: Document, token: Token | None) -> str:
     line = doc.line_of(token) if token is not None else None
     return f"{doc.path}:{line}" if line else str(doc.path)
-
-
-def _text(inline: Token) -> str:
-    return "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
 
 
 def check_content(guide: Guide) -> CheckResult:
@@ -61,7 +57,7 @@ def _check_headings(doc: Document, proper_nouns: list[str], result: CheckResult)
     titles: list[tuple[str, Token | None]] = [(doc.meta.title, None)]
     for i, tok in enumerate(doc.tokens):
         if tok.type == "heading_open":
-            titles.append((_text(doc.tokens[i + 1]), tok))
+            titles.append((inline_text(doc.tokens[i + 1]), tok))
         elif (name := block_name(tok.type)) and tok.nesting == 1:
             block = BLOCK_TYPES[name]
             title = block_title(tok.info, block)
@@ -138,7 +134,7 @@ def _prose(doc: Document) -> list[tuple[str, Token | None]]:
         elif tok.type in ("heading_close", "th_close", "td_close", "dt_close"):
             skip -= 1
         elif tok.type == "inline" and not skip:
-            parts.append((_text(tok) if tok.children else tok.content, tok))
+            parts.append((inline_text(tok) if tok.children else tok.content, tok))
     return parts
 
 
