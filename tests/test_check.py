@@ -103,7 +103,7 @@ def test_acronym_expanded_on_first_use_passes(guide_copy):
 def test_average_sentence_length(guide_copy):
     chapter = guide_copy / "two.md"
     sentence = "It shows " + "many useful things " * 10 + "for you. "     # 32 words, under the limit
-    chapter.write_text(chapter.read_text().replace("has data.", "has data. " + sentence * 5))
+    chapter.write_text(chapter.read_text().replace("has data.", "has data. " + sentence * 12))
     found = codes(check_content(load(guide_copy, BRAND)))
     assert "CONTENT-SENTENCE-AVERAGE" in found and "CONTENT-SENTENCE-LONG" not in found
 
@@ -278,7 +278,7 @@ def test_chapter_resources_must_be_in_the_resources_file(guide_copy):
     guide_file = guide_copy / "guide.yaml"
     guide_file.write_text(guide_file.read_text() + "resources: resources.yaml\n")
     result = check_content(load(guide_copy, BRAND))
-    assert [f.code for f in result.findings] == ["CONTENT-RESOURCE"]
+    assert [f.code for f in result.findings] == ["CONTENT-RESOURCE"] * 2      # one in each chapter
     assert "https://example.org/" in result.findings[0].message
 
 
@@ -288,3 +288,13 @@ def test_wrapped_lines_are_separate_sentences(guide_copy):
     first = "This sentence has " + "quite a few words " * 5 + "in it."          # 20 words
     chapter.write_text(chapter.read_text().replace("has data.", f"has data. {first}\n{first}"))
     assert "CONTENT-SENTENCE-LONG" not in codes(check_content(load(guide_copy, BRAND)))
+
+
+def test_every_chapter_has_its_parts(guide_copy):
+    chapter = guide_copy / "one.md"
+    text = chapter.read_text()
+    chapter.write_text(text.replace("::: self-check\n1. A question?\n:::\n", "")
+                       .replace("A made-up story (fictional)", "A made-up story"))
+    found = {f.code: f for f in check_content(load(guide_copy, BRAND)).findings}
+    assert set(found) == {"CONTENT-CHAPTER-PARTS", "CONTENT-CASE-STUDY"}
+    assert "self-check" in found["CONTENT-CHAPTER-PARTS"].message

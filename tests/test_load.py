@@ -128,7 +128,7 @@ def test_unclosed_block(guide_copy):
     path = guide_copy / "two.md"
     path.write_text(path.read_text() + "\n::: key-points\n- Never closed.\n")
     [p] = problems(guide_copy)
-    assert (p.code, p.line) == ("CONTENT-BLOCK", line_of(path, "::: key-points"))
+    assert (p.code, p.line) == ("CONTENT-BLOCK", len(path.read_text().splitlines()) - 1)
     assert "never closed" in p.message
 
 

@@ -31,6 +31,8 @@ def check_content(guide: Guide) -> CheckResult:
     result = CheckResult("content", "Content lint")
     style = guide.meta.style
     for doc in guide.documents:
+        if doc.part == "chapter":
+            _check_chapter_parts(doc, result)
         _check_headings(doc, style.proper_nouns, result)
         _check_links_and_alt(doc, result)
         if doc.meta.type != "glossary":
@@ -41,6 +43,25 @@ def check_content(guide: Guide) -> CheckResult:
     _check_contrast(guide, result)
     result.facts = {"documents": len(guide.documents)}
     return result
+
+
+# --- the parts every chapter has ---------------------------------------------
+
+CHAPTER_PARTS = ("key-points", "activity", "case-study", "self-check", "resources")
+
+
+def _check_chapter_parts(doc: Document, result: CheckResult) -> None:
+    opened = [(block_name(t.type), t) for t in doc.tokens if block_name(t.type) and t.nesting == 1]
+    missing = [name for name in CHAPTER_PARTS if name not in {n for n, _ in opened}]
+    if missing:
+        result.add("CONTENT-CHAPTER-PARTS", f"chapter has no {', '.join(missing)} block",
+                   "every chapter has key points, a reflective activity, a case study, a self-check "
+                   "and further resources", str(doc.path))
+    for name, tok in opened:
+        if name == "case-study" and "(fictional)" not in tok.info:
+            result.add("CONTENT-CASE-STUDY", "a case study's title does not say it is fictional",
+                       "end the title with '(fictional)': case studies are composites, not real people",
+                       _where(doc, tok))
 
 
 # --- headings --------------------------------------------------------------
