@@ -24,14 +24,14 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 build: setup
-	$(PY) build.py
+	$(PY) build.py --variant all
 
 test: setup
 	$(PY) -m pytest
-	$(PY) build.py check -q
+	$(PY) build.py check -q --variant all
 
 check: setup
-	$(PY) build.py check
+	$(PY) build.py check --variant all
 
 clean:
 	rm -rf dist .pytest_cache

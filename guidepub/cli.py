@@ -13,7 +13,7 @@ from .errors import GuideError
 from . import check
 from .check.content import check_content
 from .load import load
-from .pipeline import FORMATS, Project, build
+from .pipeline import Project, build, output_name
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,8 +37,11 @@ def parser() -> argparse.ArgumentParser:
                    help="the guide to build: a folder holding guide.yaml (default: content/)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="where to write the outputs (default: dist/)")
-    p.add_argument("--format", choices=("all",) + FORMATS, default="all",
-                   help="build only the PDF or only the EPUB (default: all)")
+    p.add_argument("--variant", action="append", metavar="NAME",
+                   help="build this edition variant (repeat for more; 'all' for every one). "
+                        "Default: screen and epub. `--list` shows them all")
+    p.add_argument("--list", action="store_true",
+                   help="list the edition variants that can be built, with their file names, and exit")
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     p.add_argument("--debug", action="store_true",
                    help="also print the Python traceback behind a reported problem")
@@ -49,16 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     project = Project.at(ROOT, args.content, args.out)
-    formats = FORMATS if args.format == "all" else (args.format,)
     started = time.perf_counter()
 
     def step(message: str) -> None:
         if not args.quiet:
             console.print(f"[bold blue]•[/] {message}")
 
-    if args.command == "check":
-        formats = FORMATS
     try:
+        if args.list:
+            return _list(project, console)
         if args.command == "lint":
             step("Linting content")
             result = check_content(load(project.content, project.styles / "brand.yaml"))
@@ -67,10 +69,14 @@ def main(argv: list[str] | None = None) -> int:
             if not args.quiet:
                 console.print(f"{len(result.findings)} finding(s) in {result.facts['documents']} documents")
             return 0 if result.passed else 1
-        built = build(project, formats, step)
+        variants = args.variant
+        if args.command == "check":      # the checks need the page-source PDF and the EPUB
+            defaults = [v.name for v in load(project.content, project.styles / "brand.yaml").variants if v.default]
+            variants = defaults + [v for v in (args.variant or []) if v not in defaults]
+        built = build(project, variants, step)
         if args.command == "check":
             step("Checking accessibility")
-            return _report(check.run(built.guide, *built.outputs), project.out, console)
+            return _report(check.run(built.guide, built.outputs), project.out, console)
     except GuideError as exc:
         console.print(f"[bold red]Build failed[/]: {len(exc.problems)} problem(s); "
                       "earlier outputs were left as they were.", highlight=False)
@@ -80,10 +86,20 @@ def main(argv: list[str] | None = None) -> int:
             console.print_exception()
         return 2
     if not args.quiet:
-        for path in built.outputs:
+        for path in built.outputs.values():
             console.print(f"[green]✓[/] {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
                           f" ({path.stat().st_size // 1024} KB)")
         console.print(f"Done in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _list(project: Project, console: Console) -> int:
+    guide = load(project.content, project.styles / "brand.yaml")
+    meta = guide.meta
+    for v in guide.variants:
+        name = output_name(meta.slug, meta.edition.number, v.name, v.format)
+        console.print(f"{v.name:<12} {name:<40} {v.description}{'  (default)' if v.default else ''}",
+                      markup=False, highlight=False)
     return 0
 
 

@@ -235,6 +235,10 @@ def build_epub(guide: Guide, renderer: Renderer, target: Path,
                           _xhtml(renderer, fmt, "About this edition",
                                  renderer.page("partials/imprint.html.j2", fmt)),
                           "imprint", in_spine=True))
+    files.append(EpubFile("whats-new.xhtml", "application/xhtml+xml",
+                          _xhtml(renderer, fmt, "What is new in this edition",
+                                 renderer.page("partials/whats-new.html.j2", fmt)),
+                          "whats-new", in_spine=True))
     nav = EpubFile("nav.xhtml", "application/xhtml+xml", b"", "nav", properties=("nav",), in_spine=True)
     files.append(nav)
     for doc in guide.documents:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import subprocess
 import unicodedata
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import GuideError, Problem, Problems
 from .markdown import BLOCK_TYPES, block_name, inline_text, make_parser
 from .model import (ID_PATTERN, Brand, DocMeta, Document, Figure, Guide, GuideMeta, Heading,
-                    ResourceList, Table, Target)
+                    ResourceList, Table, Target, VariantList)
 
 M = TypeVar("M", bound=BaseModel)
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.S)
@@ -100,8 +101,9 @@ def _slug(text: str) -> str:
 
 # Ids the templates give to parts of every build; content may not reuse them.
 RESERVED_IDS = {"cover", "imprint", "imprint-title", "imprint-cite", "imprint-access", "toc", "toc-title",
-                "nav", "landmarks", "landmarks-title", "page-list", "page-list-title"}
-RESERVED_ID = re.compile(r"^page-\d+$")        # the EPUB's page-break markers
+                "nav", "landmarks", "landmarks-title", "page-list", "page-list-title",
+                "whats-new", "whats-new-title"}
+RESERVED_ID = re.compile(r"^(page|whats-new)-\d+$")    # page-break markers; editions on the changelog page
 IMAGE_TYPES = {".svg", ".png", ".jpg", ".jpeg"}
 
 
@@ -313,17 +315,45 @@ def _resolve_links(documents: list[Document], targets: dict[str, Target], proble
                     children.insert(j + 1, text)
 
 
-def build_date(meta: GuideMeta) -> dt.datetime:
+def build_date(meta: GuideMeta, content: Path) -> dt.datetime:
     """The date stamped on outputs: SOURCE_DATE_EPOCH when set, else the
-    edition date. Never the clock, so builds are reproducible."""
+    last commit that touched the content folder, else the edition date.
+    Never the clock, so builds are reproducible."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        epoch = _last_commit_time(content)
+    elif not epoch.strip().isdigit():
+        raise GuideError.one("BUILD-DATE", f"SOURCE_DATE_EPOCH='{epoch}' is not a whole number of seconds",
+                             hint="unset it or set it to a Unix time such as 1732406400")
     if epoch:
-        try:
-            return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
-        except ValueError:
-            raise GuideError.one("BUILD-DATE", f"SOURCE_DATE_EPOCH='{epoch}' is not a whole number of seconds",
-                                 hint="unset it or set it to a Unix time such as 1732406400")
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
     return dt.datetime.combine(meta.edition.date, dt.time(), dt.timezone.utc)
+
+
+def _last_commit_time(folder: Path) -> str | None:
+    try:
+        run = subprocess.run(["git", "log", "-1", "--format=%ct", "--", "."], cwd=folder,
+                             capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    value = run.stdout.strip()
+    return value if run.returncode == 0 and value.isdigit() else None
+
+
+def load_variants(path: Path, meta: GuideMeta) -> list:
+    variants = load_model(VariantList, path).variants
+    problems = Problems()
+    names = [v.name for v in variants]
+    if len(set(names)) != len(names):
+        problems.add("VARIANT", "two variants have the same name", path)
+    if not any(v.format == "pdf" and v.default for v in variants):
+        problems.add("VARIANT", "no default PDF variant: the EPUB's page list needs one", path)
+    for name in meta.identifiers.isbn:
+        if name not in names:
+            problems.add("CONTENT-SCHEMA", f"field 'identifiers.isbn.{name}': no variant is called '{name}'",
+                         None, None, f"use one of: {', '.join(names)}")
+    problems.raise_if_any()
+    return variants
 
 
 def load_brand(path: Path) -> Brand:
@@ -345,10 +375,12 @@ def load_brand(path: Path) -> Brand:
 
 
 def load(content: Path, brand_path: Path) -> Guide:
-    """Read and validate the whole guide. Raises GuideError listing every problem."""
+    """Read and validate the whole guide. Raises GuideError listing every problem.
+    The styles folder holding `brand_path` also holds variants.yaml."""
     brand = load_brand(brand_path)
     guide_file = content / "guide.yaml"
     meta = load_model(GuideMeta, guide_file)
+    variants = load_variants(brand_path.parent / "variants.yaml", meta)
     problems = Problems()
     ids: dict[str, Path] = {}
     reader = _DocumentReader(content, problems, ids, {"figure": 0, "table": 0})
@@ -384,4 +416,5 @@ def load(content: Path, brand_path: Path) -> Guide:
             problems.extend(exc)
     problems.raise_if_any()
     return Guide(meta=meta, root=content, documents=documents, targets=targets, brand=brand,
-                 build_date=build_date(meta), resources=sorted(resources, key=lambda r: r.title.lower()))
+                 build_date=build_date(meta, content), variants=variants,
+                 resources=sorted(resources, key=lambda r: r.title.lower()))

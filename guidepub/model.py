@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
 from markdown_it.token import Token
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 # Lower-case words joined by single hyphens. Ids the build generates contain
 # "--" ({doc}--title, {doc}--p3, {doc}--block-2), so they never meet these.
@@ -36,11 +37,51 @@ class Edition(Strict):
     version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$")
 
 
+def isbn13(value: str) -> str:
+    """An ISBN-13 with a valid check digit, written as given (hyphens allowed)."""
+    digits = value.replace("-", "").replace(" ", "")
+    if not re.fullmatch(r"97[89]\d{10}", digits):
+        raise ValueError("an ISBN-13 has 13 digits and starts with 978 or 979")
+    check = (10 - sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits[:12])) % 10) % 10
+    if check != int(digits[12]):
+        raise ValueError(f"the check digit should be {check}, not {digits[12]}: is a digit mistyped?")
+    return value
+
+
 class Identifiers(Strict):
     urn: str = Field(pattern=r"^urn:[a-z0-9][a-z0-9-]{0,31}:\S+$",
                      description="A stable identifier for the publication, e.g. urn:uuid:...")
-    isbn_pdf: str | None = None
-    isbn_epub: str | None = None
+    isbn: dict[str, Annotated[str, AfterValidator(isbn13)]] = Field(
+        default_factory=dict, description="ISBN-13 per variant name, e.g. {screen: 978-...}")
+
+
+class Change(Strict):
+    what: str = Field(min_length=1)
+    why: str = Field(min_length=1)
+
+
+class ChangelogEntry(Strict):
+    """One edition in the changelog: what changed and why."""
+
+    edition: int = Field(ge=1)
+    version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$")
+    date: dt.date
+    changes: list[Change] = Field(min_length=1)
+
+
+class Variant(Strict):
+    """One edition variant (styles/variants.yaml): a format plus CSS layers."""
+
+    name: str = Field(pattern=ID_PATTERN)
+    title: str
+    description: str
+    format: Literal["pdf", "epub"]
+    css: list[str] = Field(default_factory=list)
+    default: bool = False
+
+
+class VariantList(Strict):
+    variants: list[Variant] = Field(min_length=1)
 
 
 class StyleRules(Strict):
@@ -85,11 +126,21 @@ class GuideMeta(Strict):
     identifiers: Identifiers
     accessibility_summary: str = Field(min_length=1)
     how_to_cite: str | None = None
+    changelog: list[ChangelogEntry] = Field(min_length=1, description="newest first")
     style: StyleRules = Field(default_factory=StyleRules)
     resources: str | None = Field(None, description="a YAML file of further resources, e.g. resources.yaml")
     front_matter: list[str] = Field(default_factory=list)
     chapters: list[str] = Field(min_length=1)
     back_matter: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _current_edition_in_changelog(self):
+        newest = self.changelog[0]
+        if (newest.edition, newest.version) != (self.edition.number, self.edition.version):
+            raise ValueError(f"the newest changelog entry is edition {newest.edition}, version "
+                             f"{newest.version}, but the guide is edition {self.edition.number}, "
+                             f"version {self.edition.version}: add an entry for this edition first")
+        return self
 
     @property
     def full_title(self) -> str:
@@ -182,6 +233,16 @@ class Guide:
     brand: "Brand"
     build_date: dt.datetime
     resources: list[Resource] = field(default_factory=list)
+    variants: list[Variant] = field(default_factory=list)
+
+    def variant(self, name: str) -> Variant:
+        return next(v for v in self.variants if v.name == name)
+
+    @property
+    def page_source(self) -> Variant:
+        """The PDF variant whose pages the EPUB's page list follows: the
+        first default PDF variant."""
+        return next(v for v in self.variants if v.format == "pdf" and v.default)
 
     @property
     def chapters(self) -> list[Document]:

@@ -15,7 +15,7 @@ from weasyprint.urls import URLFetcher
 from weasyprint.text.fonts import FontConfiguration
 
 from .errors import GuideError, Problem, Problems
-from .model import Guide
+from .model import Guide, Variant
 from .outputs import atomic_path
 from .pdfua import complete_tags
 from .render import Renderer, pdf_format
@@ -136,9 +136,10 @@ def _font_names(pdf: pikepdf.Pdf) -> set[str]:
     return names
 
 
-def layout_book(guide: Guide, renderer: Renderer):
-    """Render the book template and lay it out: (Document, log records)."""
-    fmt = pdf_format()
+def layout_book(guide: Guide, renderer: Renderer, variant: Variant):
+    """Render the book template and lay it out for one PDF variant:
+    (Document, log records)."""
+    fmt = pdf_format(tuple(variant.css))
     html = renderer.page("pdf/book.html.j2", fmt, date=guide.build_date.strftime("%Y-%m-%dT%H:%M:%SZ"))
     css = renderer.stylesheet(fmt, lambda path: path.as_uri())
     fonts = {renderer.brand_file(face.file).parent for face in guide.brand.font.faces}

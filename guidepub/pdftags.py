@@ -122,6 +122,30 @@ def marked_text(pdf: pikepdf.Pdf) -> tuple[dict[tuple[int, int], str], list[tupl
     return by_mcid, untagged
 
 
+def referenced_mcids(pdf: pikepdf.Pdf) -> set[tuple[int, int]]:
+    """(page index, MCID) of every marked-content sequence the structure tree
+    points at. Marked content with an MCID that is not among them is neither
+    tagged nor an artifact: a screen reader meets it with no structure."""
+    pages = {p.objgen: i for i, p in enumerate(pdf.pages)}
+    found: set[tuple[int, int]] = set()
+    tree = pdf.Root.get("/StructTreeRoot")
+    stack = [(tree.get("/K"), None)] if tree is not None else []
+    while stack:
+        obj, page = stack.pop()
+        if isinstance(obj, pikepdf.Array):
+            stack.extend((item, page) for item in obj)
+        elif isinstance(obj, pikepdf.Dictionary):
+            if "/Pg" in obj:
+                page = pages.get(obj.Pg.objgen, page)
+            if obj.get("/Type") == "/MCR":
+                found.add((page, int(obj.MCID)))
+            elif "/K" in obj and obj.get("/Type") != "/OBJR":
+                stack.append((obj.K, page))
+        elif isinstance(obj, int) or (isinstance(obj, pikepdf.Object) and obj._type_name == "integer"):
+            found.add((page, int(obj)))
+    return found
+
+
 def _attributes(a) -> dict:
     """An element's attribute objects (/A: one dictionary or an array) merged."""
     merged: dict = {}

@@ -4,7 +4,10 @@
 - list items whose content is not wrapped in LBody (a loose list item holds
   P elements directly) get an LBody around it;
 - link annotations get a description (/Contents) from the link's text,
-  instead of the raw destination name.
+  instead of the raw destination name;
+- running heads and page numbers, which WeasyPrint marks with MCIDs that
+  the structure tree never references (upstream issue 1836), become
+  pagination artifacts.
 
 Each fix is tested by tests/test_pdfua.py; the check stage proves the result."""
 
@@ -15,7 +18,7 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
-from .pdftags import marked_text
+from .pdftags import marked_text, referenced_mcids
 
 
 def _elements(root: pikepdf.Object):
@@ -103,4 +106,23 @@ def complete_tags(path: Path) -> None:
                 for kid in _kids(element):
                     if isinstance(kid, Dictionary) and kid.get("/Type") == "/OBJR" and label:
                         kid.Obj.Contents = pikepdf.String(label)
+        _artifact_orphans(pdf)
         pdf.save(path, deterministic_id=True)
+
+
+def _artifact_orphans(pdf: pikepdf.Pdf) -> None:
+    """Turn marked content that the tree does not reference into artifacts."""
+    referenced = referenced_mcids(pdf)
+    for index, page in enumerate(pdf.pages):
+        ops = pikepdf.parse_content_stream(page)
+        changed = False
+        for n, (operands, op) in enumerate(ops):
+            if str(op) != "BDC" or len(operands) < 2 or not isinstance(operands[1], Dictionary):
+                continue
+            mcid = operands[1].get("/MCID")
+            if mcid is not None and (index, int(mcid)) not in referenced:
+                ops[n] = pikepdf.ContentStreamInstruction(
+                    [Name.Artifact, Dictionary(Type=Name.Pagination)], pikepdf.Operator("BDC"))
+                changed = True
+        if changed:
+            page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(ops))

@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Callable
 
 from .epub import build_epub
+from .errors import GuideError
 from .load import load
-from .model import Guide
+from .manifest import write_manifest
+from .model import Guide, Variant
 from .pdf import layout_book, page_starts, write_pdf
 from .render import Renderer
-
-FORMATS = ("pdf", "epub")
-
 
 @dataclass(frozen=True)
 class Project:
@@ -37,40 +36,67 @@ class Project:
         return cls(root, (content or root / "content").resolve(), (out or root / "dist").resolve())
 
 
-def output_name(slug: str, edition: int, fmt: str) -> str:
-    return f"{slug}-{edition}.{fmt}"
+def output_name(slug: str, edition: int, variant: str, fmt: str) -> str:
+    return f"{slug}-{edition}-{variant}.{fmt}"
 
 
 @dataclass
 class Built:
     guide: Guide
-    outputs: list[Path]
+    outputs: dict[str, Path]          # variant name -> file
+    manifest: Path
 
 
-def build(project: Project, formats: tuple[str, ...] = FORMATS,
+def choose(guide: Guide, names: list[str] | None) -> list[Variant]:
+    """The variants to build: the named ones ('all' for every one), else the defaults."""
+    if not names:
+        return [v for v in guide.variants if v.default]
+    if "all" in names:
+        return list(guide.variants)
+    known = {v.name for v in guide.variants}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise GuideError.one("VARIANT-UNKNOWN", f"no variant called {', '.join(repr(n) for n in unknown)}",
+                             hint=f"use one of: {', '.join(sorted(known))}, or all; `--list` shows them")
+    return [v for v in guide.variants if v.name in names]
+
+
+def build(project: Project, variants: list[str] | None = None,
           step: Callable[[str], None] = lambda _msg: None) -> Built:
-    """Build the guide into project.out; return it with the files written.
+    """Build the chosen variants of the guide into project.out; return them.
 
     Raises GuideError for anything wrong with the input; outputs from an
     earlier build stay in place unless this one succeeds."""
     step("Loading and validating content")
     guide = load(project.content, project.styles / "brand.yaml")
+    chosen = choose(guide, variants)
     renderer = Renderer(guide, project.templates, project.styles)
-    written = []
     meta = guide.meta
-    # The PDF's layout is needed for the EPUB too: its page-list marks where
-    # each page of the PDF edition begins.
-    step("Laying out pages")
-    document, logged = layout_book(guide, renderer)
-    if "pdf" in formats:
-        step("Writing PDF")
-        target = project.out / output_name(meta.slug, meta.edition.number, "pdf")
-        write_pdf(document, logged, target, guide.brand.font.family)
-        written.append(target)
-    if "epub" in formats:
-        step("Writing EPUB")
-        target = project.out / output_name(meta.slug, meta.edition.number, "epub")
-        build_epub(guide, renderer, target, page_starts(document),
-                   page_source=output_name(meta.slug, meta.edition.number, "pdf"))
-        written.append(target)
-    return Built(guide, written)
+    outputs: dict[str, Path] = {}
+
+    def target(variant: Variant) -> Path:
+        return project.out / output_name(meta.slug, meta.edition.number, variant.name, variant.format)
+
+    # The EPUB's page list marks where each page of the page-source PDF begins,
+    # so that PDF is laid out whenever the EPUB is built.
+    source = guide.page_source
+    source_document = None
+    for variant in chosen:
+        if variant.format == "pdf":
+            step(f"Laying out and writing {variant.title} PDF")
+            document, logged = layout_book(guide, renderer, variant)
+            write_pdf(document, logged, target(variant), guide.brand.font.family)
+            outputs[variant.name] = target(variant)
+            if variant == source:
+                source_document = document
+    for variant in chosen:
+        if variant.format == "epub":
+            if source_document is None:
+                step(f"Laying out {source.title} pages for the EPUB's page list")
+                source_document, _ = layout_book(guide, renderer, source)
+            step("Writing EPUB")
+            build_epub(guide, renderer, target(variant), page_starts(source_document),
+                       page_source=target(source).name)
+            outputs[variant.name] = target(variant)
+    manifest = write_manifest(project.out, guide, outputs, project.root, project.styles)
+    return Built(guide, outputs, manifest)

@@ -30,8 +30,9 @@ class Format:
 SHARED_CSS = ("base.css", "blocks.css")
 
 
-def pdf_format() -> Format:
-    return Format("pdf", lambda ident: f"#{ident}", ("print.css",), page_refs=True)
+def pdf_format(css: tuple[str, ...] = ()) -> Format:
+    """The PDF; `css` adds a variant's layers (large print, print-ready)."""
+    return Format("pdf", lambda ident: f"#{ident}", ("print.css", *css), page_refs=True)
 
 
 def epub_format(guide: Guide) -> Format:

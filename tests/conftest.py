@@ -3,6 +3,7 @@ each made once per test session with the real WeasyPrint and ebooklib."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,9 @@ from guidepub.model import Guide
 from guidepub.pipeline import Project, build
 
 ROOT = Path(__file__).resolve().parent.parent
+# Builds in tests are dated by the fixture's edition date, not by the commit
+# that last touched it (tests/test_variants.py tests that fallback itself).
+os.environ["SOURCE_DATE_EPOCH"] = "1768435200"      # 2026-01-15T00:00:00Z
 MINI = ROOT / "tests" / "fixtures" / "mini"
 BRAND = ROOT / "styles" / "brand.yaml"
 
@@ -20,13 +24,15 @@ BRAND = ROOT / "styles" / "brand.yaml"
 @dataclass
 class Built:
     guide: Guide
-    pdf: Path
+    pdf: Path                     # the screen PDF
     epub: Path
+    outputs: dict[str, Path]
+    manifest: Path
 
 
 def _build(content: Path, out: Path) -> Built:
     built = build(Project.at(ROOT, content, out))
-    return Built(built.guide, *built.outputs)
+    return Built(built.guide, built.outputs["screen"], built.outputs["epub"], built.outputs, built.manifest)
 
 
 @pytest.fixture(scope="session")

@@ -55,3 +55,40 @@ def page_of(text_pages: list[str], needle: str) -> int:
 def xref_pages(text_pages: list[str], label: str) -> list[int]:
     """Page numbers printed after a cross-reference: 'Figure 1 (page 6)' -> [6]."""
     return [int(n) for text in text_pages for n in re.findall(re.escape(label) + r" \(page (\d+)\)", text)]
+
+
+def printed_text_sizes(path: Path) -> "Counter[float]":
+    """The size, in points as printed, of every run of tagged text: the font
+    size times the vertical scale of the text matrix and of every `cm` in
+    force. Artifacts (running heads, page numbers) are left out."""
+    from collections import Counter
+    sizes: Counter[float] = Counter()
+    with pikepdf.open(path) as pdf:
+        for page in pdf.pages:
+            scale, stack, marks = 1.0, [], []
+            tm_scale, size = 1.0, 0.0
+            for operands, op in pikepdf.parse_content_stream(page):
+                name = str(op)
+                if name == "q":
+                    stack.append(scale)
+                elif name == "Q":
+                    scale = stack.pop()
+                elif name == "cm":
+                    c, d = float(operands[2]), float(operands[3])
+                    scale *= (c * c + d * d) ** 0.5
+                elif name in ("BMC", "BDC"):
+                    marks.append(str(operands[0]))
+                elif name == "EMC" and marks:
+                    marks.pop()
+                elif name == "BT":
+                    tm_scale = 1.0
+                elif name == "Tm":
+                    c, d = float(operands[2]), float(operands[3])
+                    tm_scale = (c * c + d * d) ** 0.5
+                elif name == "Tf":
+                    size = float(operands[1])
+                elif name in ("Tj", "TJ") and "/Artifact" not in marks:
+                    parts = operands[0] if name == "TJ" else [operands[0]]
+                    glyphs = sum(len(bytes(p)) // 2 for p in parts if isinstance(p, pikepdf.String))
+                    sizes[round(size * tm_scale * scale, 1)] += glyphs
+    return sizes

