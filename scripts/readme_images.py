@@ -21,8 +21,8 @@ def render(pdf: pdfium.PdfDocument, index: int, width: int) -> Image.Image:
 
 
 def main() -> None:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "dist" / "first-principles-1.pdf"
-    first = int(sys.argv[2]) if len(sys.argv) > 2 else 46
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "dist" / "first-principles-1-screen.pdf"
+    first = int(sys.argv[2]) if len(sys.argv) > 2 else 47
     pdf = pdfium.PdfDocument(str(path))
     OUT.mkdir(parents=True, exist_ok=True)
     render(pdf, 0, 420).save(OUT / "cover.png", optimize=True)
