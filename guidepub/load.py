@@ -27,16 +27,42 @@ FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.S)
 
 # --- YAML with line numbers ------------------------------------------------
 
+MAX_FILE_BYTES = 2 * 1024 * 1024       # a chapter is tens of kilobytes; this is a mistake
+MAX_TABLE_ROWS = 500
+
+
+def read_text(path: Path, missing_code: str = "CONTENT-MISSING", hint: str | None = None) -> str:
+    """A content file as text: UTF-8 (a byte order mark is fine), any line
+    endings. Too large, unreadable or not UTF-8 is a GuideError naming the place."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise GuideError.one("CONTENT-TOO-LARGE", f"file is {size // 1024} KB, over the "
+                                 f"{MAX_FILE_BYTES // 1024} KB limit", path, None,
+                                 "split it, or check that it is the file you meant")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise GuideError.one(missing_code, f"cannot read file ({exc.strerror})", path, None, hint)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise GuideError(Problem("CONTENT-ENCODING", f"byte 0x{data[exc.start]:02x} is not UTF-8", path, line,
+                                 "save the file as UTF-8 (most editors have this under 'Save as' or 'Encoding')",
+                                 column))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _read_yaml(path: Path, text: str | None = None, line_offset: int = 0):
     """Parse YAML and keep the node tree, so schema errors can name a line."""
     if text is None:
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise GuideError.one("CONTENT-MISSING", f"cannot read file ({exc.strerror})", path)
+        text = read_text(path)
+    # A tab cannot indent YAML; editors insert them by accident. Read them as spaces.
+    text = re.sub(r"(?m)^\t+", lambda m: "  " * len(m.group(0)), text)
     loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
+        node = loader.yaml_node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -49,9 +75,32 @@ def _read_yaml(path: Path, text: str | None = None, line_offset: int = 0):
         raise GuideError(Problem("CONTENT-YAML", f"invalid YAML: {problem}", path, line,
                                  "check the indentation and quote values that contain a colon",
                                  mark.column + 1 if mark else None))
+    except ValueError as exc:          # a value YAML parses but cannot build, e.g. 2026-13-45
+        bad = _bad_scalar(loader)
+        raise GuideError(Problem("CONTENT-YAML", f"invalid value{f' {bad.value!r}' if bad else ''}: {exc}",
+                                 path, bad.start_mark.line + 1 + line_offset if bad else None,
+                                 "write dates as YYYY-MM-DD, and quote values that only look like dates",
+                                 bad.start_mark.column + 1 if bad else None))
     finally:
         loader.dispose()
     return data, node
+
+
+def _bad_scalar(loader: yaml.SafeLoader):
+    """The first scalar in the document that cannot be constructed."""
+    stack = [loader.yaml_node] if getattr(loader, "yaml_node", None) else []
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+            except ValueError:
+                return node
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(v for pair in node.value for v in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return None
 
 
 def _node_line(node: Any, loc: tuple) -> int | None:
@@ -105,6 +154,12 @@ RESERVED_IDS = {"cover", "imprint", "imprint-title", "imprint-cite", "imprint-ac
                 "whats-new", "whats-new-title"}
 RESERVED_ID = re.compile(r"^(page|whats-new)-\d+$")    # page-break markers; editions on the changelog page
 IMAGE_TYPES = {".svg", ".png", ".jpg", ".jpeg"}
+RAW_HTML = re.compile(r"</?(?:a|abbr|b|br|div|em|font|h[1-6]|i|iframe|img|li|object|ol|p|script|span|"
+                      r"strong|style|sub|sup|table|td|th|tr|u|ul|embed|form|input|svg|math)\b[^>]*>", re.I)
+
+
+def _table_end(tokens: list[Token], start: int) -> int:
+    return next((j for j in range(start, len(tokens)) if tokens[j].type == "table_close"), len(tokens))
 
 
 class _DocumentReader:
@@ -116,16 +171,20 @@ class _DocumentReader:
         self.problems = problems
         self.ids = ids              # every id defined so far -> the file defining it
         self.counters = counters    # figure and table numbers run through the guide
+        self.listed_at: dict[str, int] = {}
         self.md = make_parser()
 
     def read(self, rel: str, part: str, number: int | None) -> Document | None:
         path = self.root / rel
+        if not path.is_file():
+            self.problems.add("CONTENT-MISSING", f"'{rel}' is listed but there is no such file",
+                              self.root / "guide.yaml", self.listed_at.get(rel),
+                              "fix the path in guide.yaml, or add the file")
+            return None
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            self.problems.add("CONTENT-MISSING", f"cannot read chapter file ({exc.strerror})",
-                              self.root / "guide.yaml", None,
-                              f"fix the path '{rel}' in guide.yaml")
+            text = read_text(path)
+        except GuideError as exc:
+            self.problems.extend(exc)
             return None
         match = FRONT_MATTER.match(text)
         if not match:
@@ -143,6 +202,9 @@ class _DocumentReader:
                               path, (_node_line(node, ("learning_outcomes",)) or 1) + 1,
                               "list what a reader will be able to do after the chapter")
         body_offset = match.group(0).count("\n")
+        if not text[match.end():].strip():
+            self.problems.add("CONTENT-EMPTY", "the file has front matter but no text", path, body_offset + 1,
+                              "write the chapter, or take it out of guide.yaml until it is ready")
         env = {"docId": meta.id}
         tokens = self.md.parse(text[match.end():], env)
         doc = Document(meta=meta, path=path, part=part, number=number, tokens=tokens,
@@ -192,6 +254,11 @@ class _DocumentReader:
                     doc.headings.append(Heading(heading_level, text, ident, line or 0))
                 level = heading_level
             elif tok.type == "table_open":
+                rows = sum(1 for t in tokens[i:_table_end(tokens, i)] if t.type == "tr_open")
+                if rows > MAX_TABLE_ROWS:
+                    self.problems.add("CONTENT-TABLE-TOO-LARGE", f"table has {rows} rows, over {MAX_TABLE_ROWS}",
+                                      path, line, "a guide's tables are for a few rows of data; link to a "
+                                      "spreadsheet instead")
                 self.counters["table"] += 1
                 caption = str(tok.attrGet("caption") or "")
                 if not caption:
@@ -239,6 +306,11 @@ class _DocumentReader:
 
     def _scan_inline(self, doc: Document, tokens: list[Token], i: int, line: int | None) -> None:
         tok, path = tokens[i], doc.path
+        html = RAW_HTML.search(tok.content)
+        if html:
+            self.problems.add("CONTENT-HTML", f"raw HTML '{html.group(0)}' is not allowed", path,
+                              (line or 0) + tok.content[:html.start()].count("\n"),
+                              "use Markdown instead; HTML would be shown as text")
         for fence in re.finditer(r"(?m)^:{3,}(.*)$", tok.content):
             words = fence.group(1).split()
             message = (f"unknown or unclosed block '::: {words[0]}'" if words
@@ -315,6 +387,13 @@ def _resolve_links(documents: list[Document], targets: dict[str, Target], proble
                     children.insert(j + 1, text)
 
 
+def _listed_lines(guide_file: Path) -> dict[str, int]:
+    """The line of guide.yaml where each listed file is named."""
+    return {m.group(1).strip().strip("'\""): n
+            for n, text in enumerate(read_text(guide_file).splitlines(), 1)
+            if (m := re.match(r"^\s*-\s*(\S.*?\.md)\s*$", text))}
+
+
 def build_date(meta: GuideMeta, content: Path) -> dt.datetime:
     """The date stamped on outputs: SOURCE_DATE_EPOCH when set, else the
     last commit that touched the content folder, else the edition date.
@@ -384,6 +463,12 @@ def load(content: Path, brand_path: Path) -> Guide:
     problems = Problems()
     ids: dict[str, Path] = {}
     reader = _DocumentReader(content, problems, ids, {"figure": 0, "table": 0})
+    reader.listed_at = _listed_lines(guide_file)
+    listed = {(content / rel).resolve() for rel in meta.front_matter + meta.chapters + meta.back_matter}
+    for path in sorted(content.rglob("*.md")):
+        if path.resolve() not in listed:
+            problems.add("CONTENT-UNLISTED", f"'{path.relative_to(content)}' is not listed in guide.yaml", path, None,
+                         "add it to front_matter, chapters or back_matter, or move drafts out of the content folder")
     documents: list[Document] = []
     chapter_no = 0
     for part, files in (("front", meta.front_matter), ("chapter", meta.chapters), ("back", meta.back_matter)):

@@ -69,6 +69,9 @@ def make_parser() -> MarkdownIt:
         .use(attrs_plugin)
         .use(attrs_block_plugin)
     )
+    # Let every link through to load.py, which names the ones it refuses
+    # (javascript:, file:, ...) with their line, instead of dropping them silently.
+    md.validateLink = lambda url: True
     # British quotation marks in the typographer: single quotes outside.
     md.options["quotes"] = "‘’“”"
     for name in BLOCK_TYPES:

@@ -1,20 +1,32 @@
-"""Writing outputs safely: a failed build never destroys the last good file."""
+"""Writing outputs safely: a failed or interrupted build never destroys the
+last good file, and two builds into one folder take turns."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from .errors import GuideError
+
+
+def _cannot_write(folder: Path, exc: OSError) -> GuideError:
+    return GuideError.one("OUTPUT-WRITE", f"cannot write to {folder} ({exc.strerror})", folder, None,
+                          "choose another --out folder, or make this one writable")
+
 
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; move it into place only if the
     block finishes without an exception."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _cannot_write(target.parent, exc)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -23,3 +35,21 @@ def atomic_path(target: Path) -> Iterator[Path]:
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def build_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the output folder for a whole build, so a
+    second build into it waits instead of mixing its files and manifest with
+    the first's. The operating system releases it if the build is killed."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / ".build.lock", "w")
+    except OSError as exc:
+        raise _cannot_write(folder, exc)
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

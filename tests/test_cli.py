@@ -23,7 +23,8 @@ def test_help_explains_every_option():
 def test_builds_into_the_out_folder(tmp_path):
     result = run("--content", str(MINI), "--out", str(tmp_path), "--variant", "screen", "-q")
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "mini-2-screen.pdf"]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
+        "manifest.json", "mini-2-screen.pdf"]
 
 
 def test_bad_input_gives_a_clear_error_and_keeps_the_last_good_output(guide_copy, tmp_path):

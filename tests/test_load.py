@@ -168,7 +168,8 @@ def test_chapter_without_learning_outcomes_is_an_error(guide_copy):
 def test_missing_chapter_file(guide_copy):
     (guide_copy / "two.md").unlink()
     found = problems(guide_copy)
-    assert found[0].code == "CONTENT-MISSING" and "two.md" in found[0].hint
+    assert found[0].code == "CONTENT-MISSING" and "'two.md'" in found[0].message
+    assert found[0].line == line_of(guide_copy / "guide.yaml", "- two.md")
 
 
 def test_figure_without_alt_text_is_an_error(guide_copy):

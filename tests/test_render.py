@@ -10,6 +10,7 @@ from lxml import etree
 
 from guidepub.errors import GuideError
 from guidepub.load import load
+from guidepub.markdown import make_parser
 from guidepub.render import Renderer, epub_format, pdf_format
 from conftest import BRAND, MINI, ROOT
 
@@ -157,12 +158,10 @@ def test_cross_references_per_format(renderer):
     assert intro == ["Chapter 1: First chapter"]
 
 
-def test_raw_html_in_markdown_is_escaped_not_passed_through(guide_copy):
-    path = guide_copy / "two.md"
-    path.write_text(path.read_text() + "\n<script>alert(1)</script>\n")
-    guide = load(guide_copy, BRAND)
-    html = Renderer(guide, ROOT / "templates", ROOT / "styles").body(guide.documents[2], pdf_format())
-    assert "<script>" not in html and "&lt;script&gt;" in html
+def test_raw_html_is_never_passed_through():
+    """load.py refuses raw HTML (CONTENT-HTML); the parser escapes it anyway."""
+    html = make_parser().render("Text <script>alert(1)</script>\n\n<div>block</div>\n")
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<div>" not in html
 
 
 def test_stylesheet_writes_brand_tokens_in(renderer):
