@@ -27,6 +27,7 @@ FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.S)
 
 # --- YAML with line numbers ------------------------------------------------
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")   # XML cannot carry these
 MAX_FILE_BYTES = 2 * 1024 * 1024       # a chapter is tens of kilobytes; this is a mistake
 MAX_TABLE_ROWS = 500
 
@@ -51,7 +52,14 @@ def read_text(path: Path, missing_code: str = "CONTENT-MISSING", hint: str | Non
         raise GuideError(Problem("CONTENT-ENCODING", f"byte 0x{data[exc.start]:02x} is not UTF-8", path, line,
                                  "save the file as UTF-8 (most editors have this under 'Save as' or 'Encoding')",
                                  column))
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    control = CONTROL.search(text)
+    if control:
+        line = text.count("\n", 0, control.start()) + 1
+        column = control.start() - text.rfind("\n", 0, control.start())
+        raise GuideError(Problem("CONTENT-ENCODING", f"control character U+{ord(control.group(0)):04X} in the text",
+                                 path, line, "delete it; it is invisible in most editors", column))
+    return text
 
 
 def _read_yaml(path: Path, text: str | None = None, line_offset: int = 0):
@@ -120,7 +128,28 @@ def _node_line(node: Any, loc: tuple) -> int | None:
     return line
 
 
+def _control_characters(data: Any, loc: tuple = ()):
+    """Where a YAML value holds a control character (from an escape such as
+    \\x1f): XML, and so both outputs, cannot carry them."""
+    if isinstance(data, str) and CONTROL.search(data):
+        yield loc
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _control_characters(value, loc + (key,))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _control_characters(value, loc + (i,))
+
+
 def _validate(model: type[M], data: Any, node: Any, path: Path, line_offset: int = 0) -> M:
+    bad = list(_control_characters(data))
+    if bad:
+        problems = Problems()
+        for loc in bad:
+            line = _node_line(node, loc)
+            problems.add("CONTENT-SCHEMA", f"field '{'.'.join(str(p) for p in loc)}' holds a control character",
+                         path, line + line_offset if line else None, "remove it; only printable text is allowed")
+        problems.raise_if_any()
     try:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:

