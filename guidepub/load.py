@@ -70,7 +70,8 @@ def _read_yaml(path: Path, text: str | None = None, line_offset: int = 0):
     text = re.sub(r"(?m)^\t+", lambda m: "  " * len(m.group(0)), text)
     loader = yaml.SafeLoader(text)
     try:
-        node = loader.yaml_node = loader.get_single_node()
+        node = None
+        node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -84,7 +85,7 @@ def _read_yaml(path: Path, text: str | None = None, line_offset: int = 0):
                                  "check the indentation and quote values that contain a colon",
                                  mark.column + 1 if mark else None))
     except ValueError as exc:          # a value YAML parses but cannot build, e.g. 2026-13-45
-        bad = _bad_scalar(loader)
+        bad = _bad_scalar(node)
         raise GuideError(Problem("CONTENT-YAML", f"invalid value{f' {bad.value!r}' if bad else ''}: {exc}",
                                  path, bad.start_mark.line + 1 + line_offset if bad else None,
                                  "write dates as YYYY-MM-DD, and quote values that only look like dates",
@@ -94,9 +95,9 @@ def _read_yaml(path: Path, text: str | None = None, line_offset: int = 0):
     return data, node
 
 
-def _bad_scalar(loader: yaml.SafeLoader):
-    """The first scalar in the document that cannot be constructed."""
-    stack = [loader.yaml_node] if getattr(loader, "yaml_node", None) else []
+def _bad_scalar(root: Any):
+    """The first scalar under `root` that cannot be constructed."""
+    stack = [root] if root is not None else []
     while stack:
         node = stack.pop(0)
         if isinstance(node, yaml.ScalarNode):
