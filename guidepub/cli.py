@@ -13,6 +13,9 @@ from .errors import GuideError
 from . import check
 from .check.content import check_content
 from .load import load
+from .diff import KINDS, compare
+from .diff.report import write_reports
+from .diff.revisions import build_revision, revision_epoch
 from .pipeline import Project, build, output_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,18 +24,25 @@ ROOT = Path(__file__).resolve().parent.parent
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python build.py",
-        description="Build the guide in content/ into an accessible PDF (PDF/UA-1) and EPUB 3 in dist/.",
-        epilog="Exit status: 0 on success; 1 when `check` or `lint` finds a problem; 2 for a "
-               "mistake in the input or the options (each printed on one line as "
-               "path:line:column: CODE what is wrong — how to fix it). "
+        description="Build the guide in content/ into accessible editions (PDF/UA-1 and EPUB 3) in "
+                    "dist/, prove their accessibility, or show what a change did to them.",
+        epilog="Exit status: 0 on success; 1 when `check` or `lint` finds a problem, or `diff` "
+               "finds a change; 2 for a mistake in the input or the options (each printed on one "
+               "line as path:line:column: CODE what is wrong — how to fix it). "
                "Dates in the outputs come from SOURCE_DATE_EPOCH when it is set, else from the "
                "edition date in guide.yaml.",
     )
-    p.add_argument("command", nargs="?", default="build", choices=["build", "check", "lint"],
+    p.add_argument("command", nargs="?", default="build", choices=["build", "check", "lint", "diff"],
                    help="build: write the PDF and EPUB (the default); check: build, then prove "
                         "accessibility (content lint, PDF/UA-1 structure, EPUBCheck, Ace by DAISY, "
                         "cross-format parity, honest metadata) and write dist/check-report.json and .md; "
-                        "lint: only validate the content and run the content lint (fast, writes nothing)")
+                        "lint: only validate the content and run the content lint (fast, writes nothing); "
+                        "diff BASE HEAD: show what changed between two build folders (or --rev A..B)")
+    p.add_argument("sides", nargs="*", metavar="BASE HEAD", help="for diff: two build folders")
+    p.add_argument("--rev", metavar="A..B",
+                   help="for diff: build git revisions A and B (in worktrees, cached) and compare them")
+    p.add_argument("--fail-on", default=",".join(KINDS), metavar="KINDS",
+                   help=f"for diff: which changes make the exit status 1 (default: {','.join(KINDS)})")
     p.add_argument("--content", type=Path, default=None, metavar="DIR",
                    help="the guide to build: a folder holding guide.yaml (default: content/)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
@@ -61,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.list:
             return _list(project, console)
+        if args.command == "diff":
+            return _diff(args, project, console)
+        if args.sides:
+            parser().error("BASE and HEAD are only for diff")
         if args.command == "lint":
             step("Linting content")
             result = check_content(load(project.content, project.styles / "brand.yaml"))
@@ -91,6 +105,33 @@ def main(argv: list[str] | None = None) -> int:
                           f" ({path.stat().st_size // 1024} KB)")
         console.print(f"Done in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def _diff(args, project: Project, console: Console) -> int:
+    """Exit 0 when nothing changed, 1 when something in --fail-on did, 2 on error."""
+    fail_on = {k.strip() for k in args.fail_on.split(",") if k.strip()}
+    if fail_on - set(KINDS):
+        raise GuideError.one("DIFF-USAGE", f"--fail-on knows {', '.join(KINDS)}, not {', '.join(fail_on - set(KINDS))}")
+    if args.rev:
+        if args.sides or ".." not in args.rev:
+            raise GuideError.one("DIFF-USAGE", "give either --rev A..B or two build folders",
+                                 hint="e.g. python build.py diff --rev main..HEAD")
+        base_rev, head_rev = args.rev.split("..", 1)
+        epoch = revision_epoch(ROOT, head_rev or "HEAD")
+        cache = ROOT / ".cache" / "builds"
+        base = build_revision(ROOT, base_rev, epoch, cache)
+        head = build_revision(ROOT, head_rev or "HEAD", epoch, cache)
+    elif len(args.sides) == 2:
+        base, head = (Path(p).resolve() for p in args.sides)
+    else:
+        raise GuideError.one("DIFF-USAGE", "diff needs BASE and HEAD build folders, or --rev A..B")
+    out = project.out if args.out else ROOT / "dist" / "diff"
+    diff, a, b = compare(base, head)
+    written = write_reports(diff, a, b, out)
+    changed = diff.changed & fail_on
+    console.print(f"{'No change' if diff.identical else 'Changed: ' + (', '.join(sorted(diff.changed)) or 'nothing that counts')}"
+                  f"; reports: {', '.join(str(p) for p in written)}", markup=False)
+    return 1 if changed else 0
 
 
 def _list(project: Project, console: Console) -> int:
