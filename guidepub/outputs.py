@@ -26,7 +26,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
-        raise _cannot_write(target.parent, exc)
+        raise _cannot_write(target.parent, exc) from exc
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -72,7 +72,7 @@ def build_lock(folder: Path) -> Iterator[None]:
         folder.mkdir(parents=True, exist_ok=True)
         handle = open(folder / ".build.lock", "w")
     except OSError as exc:
-        raise _cannot_write(folder, exc)
+        raise _cannot_write(folder, exc) from exc
     with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

@@ -5,6 +5,7 @@ what a reader with assistive technology will meet."""
 from __future__ import annotations
 
 import re
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -31,9 +32,9 @@ class Node:
         return self.text + "".join(c.all_text() for c in self.children)
 
 
-def _to_unicode(font: pikepdf.Object) -> dict[bytes, str]:
+def _to_unicode(font: pikepdf.Object) -> dict[int, str]:
     """Parse a font's ToUnicode CMap (bfchar and bfrange) into code -> text."""
-    cmap: dict[bytes, str] = {}
+    cmap: dict[int, str] = {}
     stream = font.get("/ToUnicode")
     if stream is None:
         return cmap
@@ -44,22 +45,23 @@ def _to_unicode(font: pikepdf.Object) -> dict[bytes, str]:
 
     for block in re.findall(r"beginbfchar(.*?)endbfchar", data, re.S):
         for src, dst in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>", block):
-            cmap[bytes.fromhex(src)] = text(dst)
+            cmap[int(src, 16)] = text(dst)
     for block in re.findall(r"beginbfrange(.*?)endbfrange", data, re.S):
         for lo, hi, dst in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*(<[0-9a-fA-F]*>|\[[^\]]*\])", block):
-            width, start, end = len(lo) // 2, int(lo, 16), int(hi, 16)
+            start, end = int(lo, 16), int(hi, 16)
             if dst.startswith("["):
                 targets = [text(t) for t in re.findall(r"<([0-9a-fA-F]*)>", dst)]
             else:
                 first = int(dst[1:-1], 16)
                 targets = [text(format(first + i, f"0{len(dst) - 2}x")) for i in range(end - start + 1)]
             for i, target in enumerate(targets):
-                cmap[(start + i).to_bytes(width, "big")] = target
+                cmap[start + i] = target
     return cmap
 
 
-def _decode(raw: bytes, cmap: dict[bytes, str], width: int) -> str:
-    return "".join(cmap.get(raw[i:i + width], "\ufffd") for i in range(0, len(raw), width))
+def _decode(raw: bytes, cmap: dict[int, str], width: int) -> str:
+    codes = struct.unpack(f">{len(raw) // 2}H", raw[:len(raw) // 2 * 2]) if width == 2 else raw
+    return "".join([cmap.get(code, "\ufffd") for code in codes])
 
 
 def marked_text(pdf: pikepdf.Pdf) -> tuple[dict[tuple[int, int], str], list[tuple[int, str]]]:
@@ -68,11 +70,11 @@ def marked_text(pdf: pikepdf.Pdf) -> tuple[dict[tuple[int, int], str], list[tupl
     meet with no structure), by page."""
     by_mcid: dict[tuple[int, int], str] = {}
     untagged: list[tuple[int, str]] = []
-    cmaps: dict[tuple[int, int], dict[bytes, str]] = {}
+    cmaps: dict[tuple[int, int], dict[int, str]] = {}
     for index, page in enumerate(pdf.pages):
         fonts = page.obj.get("/Resources", {}).get("/Font", {})
         stack: list[int | str | None] = []      # MCID, "artifact" or None for each open sequence
-        cmap: dict[bytes, str] = {}
+        cmap: dict[int, str] = {}
         width = 2
         # WeasyPrint writes no space where a line breaks; notice the new line
         # (a change of baseline) and put the space back.
@@ -158,39 +160,43 @@ def _attributes(a) -> dict:
 def read_tags(path: Path) -> Node:
     """The structure tree as Nodes, with the text each element encloses."""
     with pikepdf.open(path) as pdf:
-        pages = {p.objgen: i for i, p in enumerate(pdf.pages)}
-        text, _ = marked_text(pdf)
-        root = Node("StructTreeRoot")
-        tree = pdf.Root.get("/StructTreeRoot")
-        if tree is None:
-            return root
+        return tag_tree(pdf, marked_text(pdf)[0])
 
-        def visit(obj, parent: Node, page: int | None) -> None:
-            if isinstance(obj, int) or (isinstance(obj, pikepdf.Object) and obj._type_name == "integer"):
-                if page is not None:
-                    parent.text += text.get((page, int(obj)), "")
-                return
-            if isinstance(obj, pikepdf.Array):
-                for item in obj:
-                    visit(item, parent, page)
-                return
-            if not isinstance(obj, pikepdf.Dictionary):
-                return
-            if "/Pg" in obj:
-                page = pages.get(obj.Pg.objgen, page)
-            kind = obj.get("/Type")
-            if kind == "/MCR":
-                visit(obj.MCID, parent, page)
-                return
-            if kind == "/OBJR":
-                parent.annotations.append(obj.Obj.objgen)
-                return
-            node = Node(str(obj.get("/S", "")).lstrip("/"),
-                        str(obj.Alt) if "/Alt" in obj else None, page=page,
-                        attributes=_attributes(obj.get("/A")))
-            parent.children.append(node)
-            if "/K" in obj:
-                visit(obj.K, node, page)
 
-        visit(tree.get("/K"), root, None)
+def tag_tree(pdf: pikepdf.Pdf, text: dict[tuple[int, int], str]) -> Node:
+    """The structure tree of an open PDF, given its marked text."""
+    pages = {p.objgen: i for i, p in enumerate(pdf.pages)}
+    root = Node("StructTreeRoot")
+    tree = pdf.Root.get("/StructTreeRoot")
+    if tree is None:
         return root
+
+    def visit(obj, parent: Node, page: int | None) -> None:
+        if isinstance(obj, int) or (isinstance(obj, pikepdf.Object) and obj._type_name == "integer"):
+            if page is not None:
+                parent.text += text.get((page, int(obj)), "")
+            return
+        if isinstance(obj, pikepdf.Array):
+            for item in obj:
+                visit(item, parent, page)
+            return
+        if not isinstance(obj, pikepdf.Dictionary):
+            return
+        if "/Pg" in obj:
+            page = pages.get(obj.Pg.objgen, page)
+        kind = obj.get("/Type")
+        if kind == "/MCR":
+            visit(obj.MCID, parent, page)
+            return
+        if kind == "/OBJR":
+            parent.annotations.append(obj.Obj.objgen)
+            return
+        node = Node(str(obj.get("/S", "")).lstrip("/"),
+                    str(obj.Alt) if "/Alt" in obj else None, page=page,
+                    attributes=_attributes(obj.get("/A")))
+        parent.children.append(node)
+        if "/K" in obj:
+            visit(obj.K, node, page)
+
+    visit(tree.get("/K"), root, None)
+    return root

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import pikepdf
@@ -57,11 +58,10 @@ def xref_pages(text_pages: list[str], label: str) -> list[int]:
     return [int(n) for text in text_pages for n in re.findall(re.escape(label) + r" \(page (\d+)\)", text)]
 
 
-def printed_text_sizes(path: Path) -> "Counter[float]":
+def printed_text_sizes(path: Path) -> Counter[float]:
     """The size, in points as printed, of every run of tagged text: the font
     size times the vertical scale of the text matrix and of every `cm` in
     force. Artifacts (running heads, page numbers) are left out."""
-    from collections import Counter
     sizes: Counter[float] = Counter()
     with pikepdf.open(path) as pdf:
         for page in pdf.pages:

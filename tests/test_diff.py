@@ -13,7 +13,6 @@ import pytest
 
 from conftest import MINI, ROOT
 from guidepub.diff import compare
-from guidepub.diff.report import write_reports
 from guidepub.pipeline import Project, build
 
 

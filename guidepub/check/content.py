@@ -149,7 +149,7 @@ def _prose(doc: Document) -> list[tuple[str, Token | None]]:
         parts.append((doc.meta.summary, None))
     parts += [(o, None) for o in doc.meta.learning_outcomes]
     skip = 0
-    for i, tok in enumerate(doc.tokens):
+    for tok in doc.tokens:
         if tok.type in ("heading_open", "th_open", "td_open", "dt_open"):
             skip += 1
         elif tok.type in ("heading_close", "th_close", "td_close", "dt_close"):

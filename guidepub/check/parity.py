@@ -9,7 +9,7 @@ from pathlib import Path
 import pikepdf
 from lxml import etree
 
-from ..pdftags import read_tags
+from ..pdftags import Node, read_tags
 from . import CheckResult
 from .pdf import HEADINGS, normal
 
@@ -47,8 +47,8 @@ def epub_facts(path: Path) -> dict[str, list]:
     return {"headings": headings, "figures": alts, "tables": tables, "links": sorted(links)}
 
 
-def pdf_facts(path: Path) -> dict[str, list]:
-    tags = read_tags(path)
+def pdf_facts(path: Path, tags: Node | None = None) -> dict[str, list]:
+    tags = tags or read_tags(path)
     headings = [(n.role, normal(n.all_text())) for n in tags.walk() if n.role in HEADINGS]
     alts = [normal(n.alt or "") for n in tags.walk() if n.role == "Figure"]
     tables = [normal(c.all_text()) for n in tags.walk() if n.role == "Table"

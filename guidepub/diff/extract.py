@@ -15,7 +15,7 @@ import pikepdf
 from lxml import etree
 
 from ..errors import GuideError
-from ..pdftags import marked_text, read_tags
+from ..pdftags import Node, marked_text, tag_tree
 from ..check.metadata import package_properties
 from ..check.parity import epub_documents, pdf_facts
 
@@ -81,9 +81,8 @@ def sections(epub: Path) -> list[Section]:
     return [s for s in found if s.words or s.level]
 
 
-def structure(pdf: Path, epub: Path) -> dict:
-    facts = pdf_facts(pdf)
-    tags = read_tags(pdf)
+def structure(pdf: Path, epub: Path, tags: Node) -> dict:
+    facts = pdf_facts(pdf, tags)
     roles: dict[str, int] = {}
     for node in tags.walk():
         roles[node.role] = roles.get(node.role, 0) + 1
@@ -123,16 +122,14 @@ def metadata(pdf: Path, manifest: dict, epub: Path) -> dict:
             "epub metadata": {k: v for k, v in sorted(props.items())}}
 
 
-def page_texts(pdf: Path) -> list[str]:
+def read_side(folder: Path) -> Side:
+    """Everything a diff needs from one build folder; each file is read once."""
+    manifest, pdf, epub = _find(folder)
     with pikepdf.open(pdf) as doc:
         texts, _ = marked_text(doc)
+        tags = tag_tree(doc, texts)
         pages = [""] * len(doc.pages)
     for (page, _mcid), text in sorted(texts.items()):
         pages[page] += text
-    return [" ".join(t.split()) for t in pages]
-
-
-def read_side(folder: Path) -> Side:
-    manifest, pdf, epub = _find(folder)
     return Side(folder, manifest, pdf, epub, metadata(pdf, manifest, epub), sections(epub),
-                structure(pdf, epub), page_texts(pdf))
+                structure(pdf, epub, tags), [" ".join(t.split()) for t in pages])

@@ -21,7 +21,7 @@ SUMMARY_LIMIT = 60_000
 
 
 def summary(diff: Diff, base: Side, head: Side) -> str:
-    lines = [f"# What this change does to the guide", "",
+    lines = ["# What this change does to the guide", "",
              f"Base: `{base.folder}` · Head: `{head.folder}`", ""]
     if diff.identical:
         return "\n".join(lines + ["**No change**: the PDF and EPUB are byte for byte the same.", ""])
