@@ -52,6 +52,8 @@ def parser() -> argparse.ArgumentParser:
                         "Default: screen and epub. `--list` shows them all")
     p.add_argument("--list", action="store_true",
                    help="list the edition variants that can be built, with their file names, and exit")
+    p.add_argument("--no-cache", action="store_true",
+                   help="build every output again, even those whose inputs have not changed")
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     p.add_argument("--debug", action="store_true",
                    help="also print the Python traceback behind a reported problem")
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":      # the checks need the page-source PDF and the EPUB
             defaults = [v.name for v in load(project.content, project.styles / "brand.yaml").variants if v.default]
             variants = defaults + [v for v in (args.variant or []) if v not in defaults]
-        built = build(project, variants, step)
+        built = build(project, variants, step, use_cache=not args.no_cache)
         if args.command == "check":
             step("Checking accessibility")
             return _report(check.run(built.guide, built.outputs), project.out, console)

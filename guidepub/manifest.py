@@ -51,13 +51,13 @@ def describe(path: Path, variant: str, fmt: str, name: str | None = None) -> dic
 
 
 def manifest_text(out: Path, guide: Guide, outputs: dict[str, tuple[Path, Path]], root: Path,
-                  styles: Path) -> str:
+                  styles: Path, keys: dict[str, str] | None = None) -> str:
     """The manifest for the outputs just built (variant -> (final path, file
     holding its bytes now)), keeping entries of earlier builds whose files
     are still there unchanged."""
     path = out / "manifest.json"
     entries = {name: describe(data, name, guide.variant(name).format, final.name)
-               for name, (final, data) in outputs.items()}
+               | ({"inputs": keys[name]} if keys else {}) for name, (final, data) in outputs.items()}
     if path.is_file():
         try:
             previous = json.loads(path.read_text(encoding="utf-8")).get("outputs", [])

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .cache import input_keys, reusable
 from .epub import build_epub
 from .errors import GuideError
 from .load import load
@@ -46,6 +47,7 @@ class Built:
     guide: Guide
     outputs: dict[str, Path]          # variant name -> file
     manifest: Path
+    reused: set[str] = field(default_factory=set)    # variants whose inputs had not changed
 
 
 def choose(guide: Guide, names: list[str] | None) -> list[Variant]:
@@ -63,7 +65,7 @@ def choose(guide: Guide, names: list[str] | None) -> list[Variant]:
 
 
 def build(project: Project, variants: list[str] | None = None,
-          step: Callable[[str], None] = lambda _msg: None) -> Built:
+          step: Callable[[str], None] = lambda _msg: None, use_cache: bool = True) -> Built:
     """Build the chosen variants of the guide into project.out; return them.
 
     Raises GuideError for anything wrong with the input; outputs from an
@@ -78,7 +80,15 @@ def build(project: Project, variants: list[str] | None = None,
     def target(variant: Variant) -> Path:
         return project.out / output_name(meta.slug, meta.edition.number, variant.name, variant.format)
 
+    keys = input_keys(guide, project.content, project.templates, project.styles)
     with build_lock(project.out):
+        cached = reusable(project.out, keys) if use_cache else set()
+        for variant in chosen:
+            if variant.name in cached:
+                step(f"{variant.title}: unchanged inputs, kept {target(variant).name}")
+                outputs[variant.name] = target(variant)
+        if all(v.name in cached for v in chosen):
+            return Built(guide, outputs, project.out / "manifest.json", reused=set(cached) & set(outputs))
         stage = Staging(project.out)
         try:
             # The EPUB's page list marks where each page of the page-source PDF
@@ -86,7 +96,7 @@ def build(project: Project, variants: list[str] | None = None,
             source = guide.page_source
             source_document = None
             for variant in chosen:
-                if variant.format == "pdf":
+                if variant.format == "pdf" and variant.name not in cached:
                     step(f"Laying out and writing {variant.title} PDF")
                     document, logged = layout_book(guide, renderer, variant)
                     write_pdf(document, logged, stage.path(target(variant)), guide.brand.font.family)
@@ -94,7 +104,7 @@ def build(project: Project, variants: list[str] | None = None,
                     if variant == source:
                         source_document = document
             for variant in chosen:
-                if variant.format == "epub":
+                if variant.format == "epub" and variant.name not in cached:
                     if source_document is None:
                         step(f"Laying out {source.title} pages for the EPUB's page list")
                         source_document, _ = layout_book(guide, renderer, source)
@@ -103,11 +113,11 @@ def build(project: Project, variants: list[str] | None = None,
                                page_source=target(source).name)
                     outputs[variant.name] = target(variant)
             manifest = project.out / "manifest.json"
-            text = manifest_text(project.out, guide, {n: (p, stage.staged[p]) for n, p in outputs.items()},
-                                 project.root, project.styles)
+            fresh = {n: (p, stage.staged.get(p, p)) for n, p in outputs.items()}
+            text = manifest_text(project.out, guide, fresh, project.root, project.styles, keys)
             with atomic_path(stage.path(manifest)) as tmp:
                 tmp.write_text(text, encoding="utf-8")
             stage.commit()
         finally:
             stage.discard()
-    return Built(guide, outputs, manifest)
+    return Built(guide, outputs, manifest, reused=set(cached) & set(outputs))

@@ -1,0 +1,62 @@
+"""The build cache: an output whose inputs have not changed is not built
+again. The key of a variant hashes everything that can change its bytes: the
+content, templates, styles (its own variant layers only), fonts, the
+pipeline's code, the toolchain's versions, the build date and the variant's
+name. It is stored in dist/manifest.json beside the file's sha256, and an
+output is reused only when both still match, so a stale file is never served."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from .manifest import toolchain
+from .model import Guide, Variant
+
+CODE = Path(__file__).resolve().parent
+
+
+def _hash_tree(digest, folder: Path, skip: set[Path] = frozenset()) -> None:
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path in skip or "__pycache__" in path.parts:
+            continue
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def input_keys(guide: Guide, content: Path, templates: Path, styles: Path) -> dict[str, str]:
+    """variant name -> key of everything its output depends on."""
+    layers = {(styles / css).resolve() for v in guide.variants for css in v.css}
+    common = hashlib.sha256()
+    for folder in (content, templates, CODE):
+        _hash_tree(common, folder)
+    _hash_tree(common, styles, skip=layers)
+    for face in guide.brand.font.faces:
+        common.update((styles / face.file).resolve().read_bytes())
+    common.update(json.dumps(toolchain(guide, styles), sort_keys=True).encode())
+    common.update(sys.version.encode() + guide.build_date.isoformat().encode())
+    return {v.name: _variant_key(common.copy(), v, styles) for v in guide.variants}
+
+
+def _variant_key(digest, variant: Variant, styles: Path) -> str:
+    digest.update(variant.model_dump_json().encode())
+    for css in variant.css:
+        digest.update((styles / css).read_bytes())
+    return digest.hexdigest()
+
+
+def reusable(out: Path, keys: dict[str, str]) -> set[str]:
+    """The variants whose output in `out` was built from exactly these inputs
+    and has not been touched since."""
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    found = set()
+    for entry in manifest.get("outputs", []):
+        file = out / entry.get("file", "")
+        if (entry.get("inputs") == keys.get(entry.get("variant")) and file.is_file()
+                and hashlib.sha256(file.read_bytes()).hexdigest() == entry.get("sha256")):
+            found.add(entry["variant"])
+    return found
