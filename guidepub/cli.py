@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from .errors import GuideError
-from . import check
+from . import check, watch
 from .check.content import check_content
 from .load import load
 from .diff import KINDS, compare
@@ -32,12 +32,14 @@ def parser() -> argparse.ArgumentParser:
                "Dates in the outputs come from SOURCE_DATE_EPOCH when it is set, else from the "
                "edition date in guide.yaml.",
     )
-    p.add_argument("command", nargs="?", default="build", choices=["build", "check", "lint", "diff"],
+    p.add_argument("command", nargs="?", default="build", choices=["build", "check", "lint", "diff", "watch"],
                    help="build: write the PDF and EPUB (the default); check: build, then prove "
                         "accessibility (content lint, PDF/UA-1 structure, EPUBCheck, Ace by DAISY, "
                         "cross-format parity, honest metadata) and write dist/check-report.json and .md; "
                         "lint: only validate the content and run the content lint (fast, writes nothing); "
-                        "diff BASE HEAD: show what changed between two build folders (or --rev A..B)")
+                        "diff BASE HEAD: show what changed between two build folders (or --rev A..B); "
+                        "watch: build, then rebuild the affected outputs whenever content/, templates/ "
+                        "or styles/ change (Ctrl+C stops)")
     p.add_argument("sides", nargs="*", metavar="BASE HEAD", help="for diff: two build folders")
     p.add_argument("--rev", metavar="A..B",
                    help="for diff: build git revisions A and B (in worktrees, cached) and compare them")
@@ -77,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
             return _diff(args, project, console)
         if args.sides:
             parser().error("BASE and HEAD are only for diff")
+        if args.command == "watch":
+            watch.run(project, args.variant, lambda text: console.print(text, markup=False))
+            return 0
         if args.command == "lint":
             step("Linting content")
             result = check_content(load(project.content, project.styles / "brand.yaml"))

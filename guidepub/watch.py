@@ -1,0 +1,42 @@
+"""`python build.py watch`: rebuild when a file under content/, templates/ or
+styles/ changes, say what was rebuilt and how long it took, and keep going
+after an error. The build cache means only affected outputs are rebuilt."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from watchfiles import watch as watch_files
+
+from .errors import GuideError
+from .pipeline import Built, Project, build
+
+
+def rebuild(project: Project, variants: list[str] | None, say: Callable[[str], None]) -> Built | None:
+    started = time.perf_counter()
+    try:
+        built = build(project, variants)
+    except GuideError as exc:
+        for problem in exc.problems:
+            say(str(problem))
+        say(f"Build failed ({len(exc.problems)} problem(s)); the last good outputs are kept. Watching…")
+        return None
+    fresh = sorted(set(built.outputs) - built.reused)
+    say(f"Rebuilt {', '.join(fresh) or 'nothing (no output affected)'} in "
+        f"{time.perf_counter() - started:.1f} s. Watching…")
+    return built
+
+
+def run(project: Project, variants: list[str] | None, say: Callable[[str], None],
+        stop: threading.Event | None = None) -> None:
+    """Build once, then again after every change, until `stop` is set (or Ctrl+C)."""
+    folders = [project.content, project.templates, project.styles]
+    say(f"Watching {', '.join(str(f) for f in folders)}")
+    rebuild(project, variants, say)
+    for changes in watch_files(*folders, stop_event=stop, debounce=300, raise_interrupt=False):
+        names = sorted({Path(path).name for _, path in changes})
+        say(f"Changed: {', '.join(names)}")
+        rebuild(project, variants, say)

@@ -1,0 +1,44 @@
+"""Watch mode rebuilds after a change, reports it, and survives an error."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+
+from conftest import MINI, ROOT
+from guidepub import watch
+from guidepub.pipeline import Project
+
+
+def wait_for(messages, text, timeout=60, count=1):
+    end = time.time() + timeout
+    while time.time() < end:
+        if sum(text in m for m in messages) >= count:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_watch_rebuilds_and_keeps_going_after_an_error(tmp_path):
+    guide = tmp_path / "guide"
+    shutil.copytree(MINI, guide)
+    project = Project.at(ROOT, guide, tmp_path / "dist")
+    messages: list[str] = []
+    stop = threading.Event()
+    thread = threading.Thread(target=watch.run, args=(project, None, messages.append, stop), daemon=True)
+    thread.start()
+    try:
+        assert wait_for(messages, "Rebuilt epub, screen"), messages
+        chapter = guide / "one.md"
+        good = chapter.read_text()
+        chapter.write_text(good.replace("![A square box with a tick inside]", "![]"))
+        assert wait_for(messages, "Build failed"), messages
+        assert any("CONTENT-ALT" in m for m in messages)
+        chapter.write_text(good.replace("Some text", "Other text"))
+        assert wait_for(messages, "Rebuilt epub, screen in", 90, count=2), messages
+        assert any("Changed: one.md" in m for m in messages)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
