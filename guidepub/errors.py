@@ -46,6 +46,10 @@ class GuideError(Exception):
         self.problems = problems if isinstance(problems, list) else [problems]
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):
+        # Rebuilt from its problems when it crosses from a worker process.
+        return (GuideError, (self.problems,))
+
     @classmethod
     def one(cls, code: str, message: str, path: Path | None = None,
             line: int | None = None, hint: str | None = None) -> "GuideError":

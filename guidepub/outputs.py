@@ -37,6 +37,14 @@ def atomic_path(target: Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+def final_path(path: Path) -> Path:
+    """The output a staged path stands for (`.x.pdf.staged` -> `x.pdf`), for messages."""
+    name = path.name
+    if name.startswith(".") and name.endswith(".staged"):
+        return path.with_name(name[1:-len(".staged")])
+    return path
+
+
 class Staging:
     """Outputs of one build, written under hidden names and moved into place
     together only when every one of them is ready: a build that fails or is

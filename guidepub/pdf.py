@@ -16,7 +16,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from .errors import GuideError, Problem, Problems
 from .model import Guide, Variant
-from .outputs import atomic_path
+from .outputs import atomic_path, final_path
 from .pdfua import complete_tags
 from .render import Renderer, pdf_format
 
@@ -95,13 +95,14 @@ def layout(html: str, css: str, base_url: Path, allowed: list[Path] | None = Non
 def write_pdf(document, logged: list[logging.LogRecord], target: Path, font_family: str) -> None:
     """Write a laid-out Document as PDF/UA-1, complete its tags, and move it
     into place only if nothing went wrong."""
+    shown = final_path(target)
     with _Collect() as log, atomic_path(target) as tmp:
         document.write_pdf(tmp, pdf_variant="pdf/ua-1")
         problems = Problems()
         for record in logged + log.records:
-            problems.add("PDF-WEASYPRINT", record.getMessage(), target, None,
+            problems.add("PDF-WEASYPRINT", record.getMessage(), shown, None,
                          "fix the content or stylesheet it names; the PDF was not replaced")
-        _check_fonts(tmp, target, font_family, problems)
+        _check_fonts(tmp, shown, font_family, problems)
         problems.raise_if_any()
         complete_tags(tmp)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -64,6 +66,51 @@ def choose(guide: Guide, names: list[str] | None) -> list[Variant]:
     return [v for v in guide.variants if v.name in names]
 
 
+@dataclass
+class Job:
+    """Outputs one process builds. The EPUB goes with the page-source PDF:
+    its page list needs that PDF's layout."""
+
+    pdfs: list[Variant]
+    epub: Variant | None
+    paths: dict[str, Path]              # variant name -> where to write it (staged)
+    page_source: str                    # the page-source PDF's file name, for the EPUB
+
+
+def _jobs(guide: Guide, todo: list[Variant], paths: dict[str, Path], page_source: str) -> list[Job]:
+    source = guide.page_source
+    epub = next((v for v in todo if v.format == "epub"), None)
+    pdfs = [v for v in todo if v.format == "pdf"]
+    jobs = [Job([v], None, paths, page_source) for v in pdfs if v != source]
+    if epub or source in pdfs:
+        jobs.insert(0, Job([source] if source in pdfs else [], epub, paths, page_source))
+    return jobs
+
+
+def _job(guide: Guide, renderer: Renderer, job: Job, step: Callable[[str], None]) -> list[str]:
+    source_document = None
+    for variant in job.pdfs:
+        step(f"Laying out and writing {variant.title} PDF")
+        document, logged = layout_book(guide, renderer, variant)
+        write_pdf(document, logged, job.paths[variant.name], guide.brand.font.family)
+        if variant == guide.page_source:
+            source_document = document
+    if job.epub:
+        if source_document is None:
+            step(f"Laying out {guide.page_source.title} pages for the EPUB's page list")
+            source_document, _ = layout_book(guide, renderer, guide.page_source)
+        step("Writing EPUB")
+        build_epub(guide, renderer, job.paths[job.epub.name], page_starts(source_document),
+                   page_source=job.page_source)
+    return [v.name for v in job.pdfs] + ([job.epub.name] if job.epub else [])
+
+
+def _run_job(project: Project, job: Job) -> list[str]:
+    """A job in a worker process, which loads the guide for itself."""
+    guide = load(project.content, project.styles / "brand.yaml")
+    return _job(guide, Renderer(guide, project.templates, project.styles), job, lambda _msg: None)
+
+
 def build(project: Project, variants: list[str] | None = None,
           step: Callable[[str], None] = lambda _msg: None, use_cache: bool = True) -> Built:
     """Build the chosen variants of the guide into project.out; return them.
@@ -91,27 +138,21 @@ def build(project: Project, variants: list[str] | None = None,
             return Built(guide, outputs, project.out / "manifest.json", reused=set(cached) & set(outputs))
         stage = Staging(project.out)
         try:
-            # The EPUB's page list marks where each page of the page-source PDF
-            # begins, so that PDF is laid out whenever the EPUB is built.
-            source = guide.page_source
-            source_document = None
-            for variant in chosen:
-                if variant.format == "pdf" and variant.name not in cached:
-                    step(f"Laying out and writing {variant.title} PDF")
-                    document, logged = layout_book(guide, renderer, variant)
-                    write_pdf(document, logged, stage.path(target(variant)), guide.brand.font.family)
-                    outputs[variant.name] = target(variant)
-                    if variant == source:
-                        source_document = document
-            for variant in chosen:
-                if variant.format == "epub" and variant.name not in cached:
-                    if source_document is None:
-                        step(f"Laying out {source.title} pages for the EPUB's page list")
-                        source_document, _ = layout_book(guide, renderer, source)
-                    step("Writing EPUB")
-                    build_epub(guide, renderer, stage.path(target(variant)), page_starts(source_document),
-                               page_source=target(source).name)
-                    outputs[variant.name] = target(variant)
+            todo = [v for v in chosen if v.name not in cached]
+            jobs = _jobs(guide, todo, {v.name: stage.path(target(v)) for v in todo}, target(guide.page_source).name)
+            workers = min(len(jobs), os.cpu_count() or 1)
+            if workers > 1:
+                # Independent outputs are laid out in parallel, one process each
+                # (WeasyPrint's documents cannot move between processes).
+                step(f"Building {', '.join(v.title for v in todo)} in {workers} processes")
+                with ProcessPoolExecutor(workers) as pool:
+                    for done in as_completed([pool.submit(_run_job, project, job) for job in jobs]):
+                        for name in done.result():
+                            step(f"{guide.variant(name).title}: written")
+            else:
+                for job in jobs:
+                    _job(guide, renderer, job, step)
+            outputs.update({v.name: target(v) for v in todo})
             manifest = project.out / "manifest.json"
             fresh = {n: (p, stage.staged.get(p, p)) for n, p in outputs.items()}
             text = manifest_text(project.out, guide, fresh, project.root, project.styles, keys)

@@ -35,7 +35,9 @@ def test_a_killed_build_leaves_the_last_good_outputs(tmp_path, guide_copy):
     cmd = build_cmd(out, "--variant", "all")
     cmd[cmd.index(str(MINI))] = str(guide_copy)
     process = subprocess.Popen(cmd)
-    time.sleep(1.5)
+    end = time.time() + 120
+    while not list(out.glob(".*.staged")) and process.poll() is None and time.time() < end:
+        time.sleep(0.005)                 # kill it once it has written its first output
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL, "the build was still running when killed"
