@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip --disable-pip-version-check --quiet
 
 .DEFAULT_GOAL := build
-.PHONY: build test check setup system clean
+.PHONY: build test check bench setup system clean
 
 setup: system $(VENV)/.installed node_modules/.installed
 
@@ -32,6 +32,10 @@ test: setup
 
 check: setup
 	$(PY) build.py check --variant all
+
+bench: setup
+	@bash scripts/setup-system.sh bench/system-packages.txt
+	$(PY) bench/run.py
 
 clean:
 	rm -rf dist .pytest_cache

@@ -10,13 +10,10 @@ from pathlib import Path
 from rich.console import Console
 
 from .errors import GuideError
-from . import check, watch
-from .check.content import check_content
 from .load import load
-from .diff import KINDS, compare
-from .diff.report import write_reports
-from .diff.revisions import build_revision, revision_epoch
 from .pipeline import Project, build, output_name
+
+KINDS = ("metadata", "text", "structure", "pages")      # what `diff` compares (guidepub.diff.KINDS)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,10 +77,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.sides:
             parser().error("BASE and HEAD are only for diff")
         if args.command == "watch":
+            from . import watch
             watch.run(project, args.variant, lambda text: console.print(text, markup=False))
             return 0
         if args.command == "lint":
             step("Linting content")
+            from .check.content import check_content
             result = check_content(load(project.content, project.styles / "brand.yaml"))
             for finding in result.findings:
                 console.print(str(finding), markup=False)
@@ -97,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         built = build(project, variants, step, use_cache=not args.no_cache)
         if args.command == "check":
             step("Checking accessibility")
+            from . import check
             return _report(check.run(built.guide, built.outputs), project.out, console)
     except GuideError as exc:
         console.print(f"[bold red]Build failed[/]: {len(exc.problems)} problem(s); "
@@ -116,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _diff(args, project: Project, console: Console) -> int:
     """Exit 0 when nothing changed, 1 when something in --fail-on did, 2 on error."""
+    from .diff import compare
+    from .diff.report import write_reports
+    from .diff.revisions import build_revision, revision_epoch
     fail_on = {k.strip() for k in args.fail_on.split(",") if k.strip()}
     if fail_on - set(KINDS):
         raise GuideError.one("DIFF-USAGE", f"--fail-on knows {', '.join(KINDS)}, not {', '.join(fail_on - set(KINDS))}")
@@ -151,7 +154,7 @@ def _list(project: Project, console: Console) -> int:
     return 0
 
 
-def _report(report: check.Report, out: Path, console: Console) -> int:
+def _report(report, out: Path, console: Console) -> int:
     json_path, md_path = report.write(out)
     for result in report.results:
         mark = "[green]pass[/]" if result.passed else f"[bold red]FAIL[/] ({len(result.findings)})"

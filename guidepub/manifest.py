@@ -10,8 +10,6 @@ import zipfile
 from importlib.metadata import version
 from pathlib import Path
 
-import pikepdf
-
 from .model import Guide
 
 TOOLCHAIN = ("weasyprint", "pydyf", "ebooklib", "pikepdf", "pypdfium2", "markdown-it-py",
@@ -42,6 +40,7 @@ def describe(path: Path, variant: str, fmt: str, name: str | None = None) -> dic
     entry = {"file": name or path.name, "variant": variant, "format": fmt,
              "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
     if fmt == "pdf":
+        import pikepdf
         with pikepdf.open(path) as pdf:
             entry["pages"] = len(pdf.pages)
     else:

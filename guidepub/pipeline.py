@@ -9,14 +9,11 @@ from pathlib import Path
 from typing import Callable
 
 from .cache import input_keys, reusable
-from .epub import build_epub
 from .errors import GuideError
 from .load import load
 from .manifest import manifest_text
 from .model import Guide, Variant
 from .outputs import Staging, atomic_path, build_lock
-from .pdf import layout_book, page_starts, write_pdf
-from .render import Renderer
 
 @dataclass(frozen=True)
 class Project:
@@ -87,7 +84,11 @@ def _jobs(guide: Guide, todo: list[Variant], paths: dict[str, Path], page_source
     return jobs
 
 
-def _job(guide: Guide, renderer: Renderer, job: Job, step: Callable[[str], None]) -> list[str]:
+def _job(guide: Guide, renderer, job: Job, step: Callable[[str], None]) -> list[str]:
+    # The layout stages are imported here, not at the top: a build whose
+    # outputs all come from the cache never pays for importing WeasyPrint.
+    from .epub import build_epub
+    from .pdf import layout_book, page_starts, write_pdf
     source_document = None
     for variant in job.pdfs:
         step(f"Laying out and writing {variant.title} PDF")
@@ -107,6 +108,7 @@ def _job(guide: Guide, renderer: Renderer, job: Job, step: Callable[[str], None]
 
 def _run_job(project: Project, job: Job) -> list[str]:
     """A job in a worker process, which loads the guide for itself."""
+    from .render import Renderer
     guide = load(project.content, project.styles / "brand.yaml")
     return _job(guide, Renderer(guide, project.templates, project.styles), job, lambda _msg: None)
 
@@ -120,7 +122,6 @@ def build(project: Project, variants: list[str] | None = None,
     step("Loading and validating content")
     guide = load(project.content, project.styles / "brand.yaml")
     chosen = choose(guide, variants)
-    renderer = Renderer(guide, project.templates, project.styles)
     meta = guide.meta
     outputs: dict[str, Path] = {}
 
@@ -150,6 +151,8 @@ def build(project: Project, variants: list[str] | None = None,
                         for name in done.result():
                             step(f"{guide.variant(name).title}: written")
             else:
+                from .render import Renderer
+                renderer = Renderer(guide, project.templates, project.styles)
                 for job in jobs:
                     _job(guide, renderer, job, step)
             outputs.update({v.name: target(v) for v in todo})

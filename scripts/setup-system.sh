@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the Debian packages the build and the tests need, only when missing.
-# The list lives in system-packages.txt, one package a line.
+# Install Debian packages, only when missing. The list is a file, one package
+# a line: system-packages.txt (what the build and tests need) by default, or
+# the file given as the first argument (bench/system-packages.txt).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 missing=()
@@ -8,7 +9,7 @@ while read -r pkg; do
   pkg=${pkg%%#*}; pkg=$(echo "$pkg" | xargs)
   [ -n "$pkg" ] || continue
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done < "$here/system-packages.txt"
+done < "${1:-$here/system-packages.txt}"
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "Installing Debian packages: ${missing[*]}"
 sudo_cmd=""

@@ -111,3 +111,8 @@ def test_rev_builds_revisions_in_worktrees_and_caches_them(tmp_path):
     assert "No change" in (tmp_path / "r" / "summary.md").read_text()
     worktrees = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True).stdout
     assert len(worktrees.strip().splitlines()) == 1, "worktrees are removed"
+
+
+def test_the_command_line_knows_the_same_kinds():
+    from guidepub import cli, diff
+    assert cli.KINDS == diff.KINDS
