@@ -27,7 +27,7 @@ def parser() -> argparse.ArgumentParser:
                "finds a change; 2 for a mistake in the input or the options (each printed on one "
                "line as path:line:column: CODE what is wrong — how to fix it). "
                "Dates in the outputs come from SOURCE_DATE_EPOCH when it is set, else from the "
-               "edition date in guide.yaml.",
+               "last git commit that touched the content folder, else from the edition date in guide.yaml.",
     )
     p.add_argument("command", nargs="?", default="build", choices=["build", "check", "lint", "diff", "watch"],
                    help="build: write the PDF and EPUB (the default); check: build, then prove "
