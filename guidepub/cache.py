@@ -36,12 +36,14 @@ def input_keys(guide: Guide, content: Path, templates: Path, styles: Path) -> di
         common.update((styles / face.file).resolve().read_bytes())
     common.update(json.dumps(toolchain(guide, styles), sort_keys=True).encode())
     common.update(sys.version.encode() + guide.build_date.isoformat().encode())
-    return {v.name: _variant_key(common.copy(), v, styles) for v in guide.variants}
+    return {v.name: _variant_key(common.copy(), v, styles, guide.page_source) for v in guide.variants}
 
 
-def _variant_key(digest, variant: Variant, styles: Path) -> str:
+def _variant_key(digest, variant: Variant, styles: Path, page_source: Variant) -> str:
     digest.update(variant.model_dump_json().encode())
-    for css in variant.css:
+    # The EPUB's page list follows the page-source PDF's layout: its layers count too.
+    layers = variant.css + (page_source.css if variant.format == "epub" else [])
+    for css in layers:
         digest.update((styles / css).read_bytes())
     return digest.hexdigest()
 

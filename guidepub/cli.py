@@ -73,7 +73,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.list:
             return _list(project, console)
         if args.command == "diff":
-            return _diff(args, project, console)
+            try:
+                return _diff(args, project, console)
+            except GuideError:
+                raise
+            except Exception as exc:         # exit 1 means "changed" to CI: an error must not look like it
+                console.print(f"DIFF-ERROR the diff could not be made: {type(exc).__name__}: {exc} — "
+                              "check both sides are complete build folders; --debug shows the traceback",
+                              markup=False)
+                if args.debug:
+                    console.print_exception()
+                return 2
         if args.sides:
             parser().error("BASE and HEAD are only for diff")
         if args.command == "watch":

@@ -56,7 +56,7 @@ def manifest_text(out: Path, guide: Guide, outputs: dict[str, tuple[Path, Path]]
     are still there unchanged."""
     path = out / "manifest.json"
     entries = {name: describe(data, name, guide.variant(name).format, final.name)
-               | ({"inputs": keys[name]} if keys else {}) for name, (final, data) in outputs.items()}
+               | ({"inputs": keys[name]} if keys and name in keys else {}) for name, (final, data) in outputs.items()}
     if path.is_file():
         try:
             previous = json.loads(path.read_text(encoding="utf-8")).get("outputs", [])

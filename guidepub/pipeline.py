@@ -158,6 +158,10 @@ def build(project: Project, variants: list[str] | None = None,
             outputs.update({v.name: target(v) for v in todo})
             manifest = project.out / "manifest.json"
             fresh = {n: (p, stage.staged.get(p, p)) for n, p in outputs.items()}
+            # A file saved while this build ran must not be recorded as built from
+            # its new content: keep only the keys that are still true.
+            after = input_keys(guide, project.content, project.templates, project.styles)
+            keys = {name: key for name, key in keys.items() if after.get(name) == key}
             text = manifest_text(project.out, guide, fresh, project.root, project.styles, keys)
             with atomic_path(stage.path(manifest)) as tmp:
                 tmp.write_text(text, encoding="utf-8")

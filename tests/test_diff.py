@@ -116,3 +116,37 @@ def test_rev_builds_revisions_in_worktrees_and_caches_them(tmp_path):
 def test_the_command_line_knows_the_same_kinds():
     from guidepub import cli, diff
     assert cli.KINDS == diff.KINDS
+
+
+def test_a_change_of_appearance_alone_is_found(base, tmp_path):
+    """Same words, drawn differently: only the pixels show it."""
+    root = tmp_path / "root"
+    for name in ("templates", "styles", "guidepub", "build.py"):
+        source = ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
+    (root / "node_modules").symlink_to(ROOT / "node_modules")
+    css = root / "styles" / "base.css"
+    css.write_text(css.read_text() + "\nth { background: var(--colour-purple); }\n")
+    head = tmp_path / "head"
+    build(Project.at(root, MINI, head))
+    diff, _, _ = compare(base, head)
+    assert all(s.status == "unchanged" for s in diff.sections)
+    changed = [p for p in diff.pages if p.status == "changed"]
+    assert len(changed) == 1 and changed[0].boxes
+    assert "pages" in diff.changed
+
+
+def test_adding_a_block_before_another_does_not_scramble_the_blocks(base, tmp_path):
+    head = head_with(tmp_path, ("one.md", "::: key-points", "::: activity A new one\nDo it.\n:::\n\n::: key-points"))
+    diff, _, _ = compare(base, head)
+    changed = [(s.heading, s.status) for s in diff.sections if s.status != "unchanged"]
+    assert changed == [("A new one", "added")]
+
+
+def test_a_broken_build_folder_is_an_error_not_a_change(base, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(base, broken)
+    next(broken.glob("*-screen.pdf")).unlink()
+    result = cli(str(base), str(broken), "--out", str(tmp_path / "r"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "DIFF-ERROR" in result.stderr

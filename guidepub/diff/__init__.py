@@ -120,6 +120,7 @@ def word_diff(old: list[str], new: list[str], context: int = 6, limit: int = 600
 def _sections(base: list[Section], head: list[Section]) -> list[SectionChange]:
     """Match sections by id (a renamed heading: by identical text), then say
     which were added, removed, changed or moved."""
+    base, head = _stable_ids(base), _stable_ids(head)
     by_id = {s.id: s for s in base}
     pairing = {s.id: by_id[s.id] for s in head if s.id in by_id}
     spare = [s for s in base if s.id not in pairing]
@@ -147,6 +148,20 @@ def _sections(base: list[Section], head: list[Section]) -> list[SectionChange]:
             changes.append(SectionChange(s.id, s.heading, s.document, "unchanged" if s.id in kept else "moved"))
     changes += [SectionChange(s.id, s.heading, s.document, "removed", " ".join(s.words[:40])) for s in spare]
     return changes
+
+
+def _stable_ids(sections: list[Section]) -> list[Section]:
+    """A block's heading id is its position in the chapter (`ch-x--block-3`),
+    which shifts when a block is added before it; match those by chapter,
+    title and occurrence instead."""
+    seen: dict[tuple[str, str], int] = {}
+    result = []
+    for s in sections:
+        if "--block-" in s.id:
+            n = seen[(s.document, s.heading)] = seen.get((s.document, s.heading), 0) + 1
+            s = Section(f"{s.document}#{s.heading}#{n}", s.heading, s.level, s.document, s.words)
+        result.append(s)
+    return result
 
 
 def _in_order(base_order: list[str], head_order: list[str]) -> set[str]:
@@ -189,11 +204,15 @@ def _pages(base: Side, head: Side) -> list[PageChange]:
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
             for i, j in zip(range(i1, i2), range(j1, j2)):
+                change = PageChange("unchanged" if i == j else "renumbered", i + 1, j + 1)
                 if PAGE_REF.sub("", base.pages[i]) != PAGE_REF.sub("", head.pages[j]):
-                    change = PageChange("changed", i + 1, j + 1)      # only numbers in the text differ
+                    change.status = "changed"          # a number in the text changed
                     to_render.append(change)
-                else:
-                    change = PageChange("unchanged" if i == j else "renumbered", i + 1, j + 1)
+                elif base.pages[i] == head.pages[j] and base.page_hashes[i] != head.page_hashes[j]:
+                    # Same words, drawn differently (colour, spacing, an image):
+                    # compare the pixels. Pages whose only difference is the page
+                    # numbers of cross-references count as renumbered.
+                    to_render.append(change)
                 changes.append(change)
             continue
         pairs = min(i2 - i1, j2 - j1)
@@ -203,9 +222,13 @@ def _pages(base: Side, head: Side) -> list[PageChange]:
             changes.append(change)
         changes += [PageChange("removed", i + 1, None) for i in range(i1 + pairs, i2)]
         changes += [PageChange("added", None, j + 1) for j in range(j1 + pairs, j2)]
-    # Only pages still unmatched are rendered and compared pixel by pixel.
+    # Only pages not proven the same are rendered and compared pixel by pixel;
+    # a renumbered page is compared without its margins (running head, number).
     for change in to_render:
-        change.boxes = page_boxes(base.pdf, change.base - 1, head.pdf, change.head - 1)
-        if not change.boxes:
+        change.boxes = page_boxes(base.pdf, change.base - 1, head.pdf, change.head - 1,
+                                  skip_margins=change.base != change.head)
+        if change.boxes:
+            change.status = "changed"
+        elif change.status == "changed":
             change.status = "unchanged" if change.base == change.head else "renumbered"
     return changes

@@ -5,6 +5,7 @@ out running heads and page numbers)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import zipfile
@@ -42,6 +43,7 @@ class Side:
     sections: list[Section]
     structure: dict
     pages: list[str]            # tagged text of each PDF page
+    page_hashes: list[str] = field(default_factory=list)   # what each page draws: content and images
 
 
 def _find(folder: Path) -> tuple[dict, Path, Path]:
@@ -129,7 +131,20 @@ def read_side(folder: Path) -> Side:
         texts, _ = marked_text(doc)
         tags = tag_tree(doc, texts)
         pages = [""] * len(doc.pages)
+        hashes = [_page_hash(page) for page in doc.pages]
     for (page, _mcid), text in sorted(texts.items()):
         pages[page] += text
     return Side(folder, manifest, pdf, epub, metadata(pdf, manifest, epub), sections(epub),
-                structure(pdf, epub, tags), [" ".join(t.split()) for t in pages])
+                structure(pdf, epub, tags), [" ".join(t.split()) for t in pages], hashes)
+
+
+def _page_hash(page: pikepdf.Page) -> str:
+    """A hash of what a page draws: its content stream and the streams of its
+    images and drawings. Equal hashes mean the page looks the same."""
+    digest = hashlib.sha256()
+    contents = page.obj.get("/Contents")
+    for stream in (contents if isinstance(contents, pikepdf.Array) else [contents] if contents else []):
+        digest.update(stream.read_bytes())
+    for name, xobject in sorted(page.obj.get("/Resources", {}).get("/XObject", {}).items()):
+        digest.update(name.encode() + xobject.read_bytes())
+    return digest.hexdigest()

@@ -13,19 +13,30 @@ DPI = 60
 def render(pdf: Path, index: int, dpi: int = DPI) -> Image.Image:
     document = pdfium.PdfDocument(str(pdf))
     try:
-        return document[index].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+        return document[index].render(scale=dpi / 72).to_pil().convert("RGB")
     finally:
         document.close()
 
 
+MARGIN_PT = 22 * 72 / 25.4          # the running head and page number live in the top and bottom margins
+
+
 def page_boxes(base: Path, base_index: int, head: Path, head_index: int,
-               gap: int = 6, threshold: int = 40) -> list[list[float]]:
+               gap: int = 6, threshold: int = 40, skip_margins: bool = False) -> list[list[float]]:
     """Boxes (x0, y0, x1, y1 in points from the top left of the head page)
     around the regions that differ between two rendered pages."""
     a, b = render(base, base_index), render(head, head_index)
     if a.size != b.size:
         return [[0, 0, b.width * 72 / DPI, b.height * 72 / DPI]]
-    mask = ImageChops.difference(a, b).point(lambda v: 255 if v > threshold else 0)
+    # Colour counts: the largest difference of any channel, so dark blue and
+    # purple, alike in grey, still differ.
+    red, green, blue = ImageChops.difference(a, b).split()
+    largest = ImageChops.lighter(ImageChops.lighter(red, green), blue)
+    mask = largest.point(lambda v: 255 if v > threshold else 0)
+    if skip_margins:
+        margin = int(MARGIN_PT * DPI / 72)
+        mask.paste(0, (0, 0, mask.width, margin))
+        mask.paste(0, (0, mask.height - margin, mask.width, mask.height))
     if mask.getbbox() is None:
         return []
     width, height = mask.size

@@ -70,7 +70,7 @@ def _cell(value) -> str:
 def _image(side: Side, page: int | None, boxes=()) -> str:
     if page is None:
         return "<p>(no page)</p>"
-    image = render(side.pdf, page - 1).convert("RGB")
+    image = render(side.pdf, page - 1)
     draw = ImageDraw.Draw(image)
     for x0, y0, x1, y1 in boxes:
         s = DPI / 72

@@ -44,22 +44,35 @@ def build_revision(root: Path, rev: str, epoch: str, cache: Path) -> Path:
     folder = cache / f"{source_key(root, rev)}-{epoch}"
     if (folder / "manifest.json").is_file():
         return folder
-    worktree = Path(tempfile.mkdtemp(prefix="guide-rev-")) / "tree"
-    _git(root, "worktree", "add", "--detach", str(worktree), rev)
+    cache.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="guide-rev-"))
+    worktree = scratch / "tree"
+    staging = Path(tempfile.mkdtemp(prefix=folder.name + ".partial-", dir=cache))
     try:
+        _git(root, "worktree", "add", "--detach", str(worktree), rev)
         if (root / "node_modules").is_dir() and not (worktree / "node_modules").exists():
             (worktree / "node_modules").symlink_to(root / "node_modules")
         env = dict(os.environ, SOURCE_DATE_EPOCH=epoch)
-        staging = folder.with_name(folder.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        run = subprocess.run([sys.executable, str(worktree / "build.py"), "-q", "--out", str(staging)],
-                             cwd=worktree, env=env, capture_output=True, text=True, timeout=1800)
+        try:
+            run = subprocess.run([sys.executable, str(worktree / "build.py"), "-q", "--out", str(staging)],
+                                 cwd=worktree, env=env, capture_output=True, text=True, timeout=1800)
+        except subprocess.TimeoutExpired:
+            raise GuideError.one("DIFF-REV", f"building {rev} took more than 30 minutes") from None
         if run.returncode != 0:
             raise GuideError.one("DIFF-REV", f"building {rev} failed: {run.stderr.strip()[-300:]}",
                                  hint=f"check out {rev} and run `python build.py` to see why")
-        staging.rename(folder)
+        try:
+            staging.rename(folder)
+        except OSError:
+            if not (folder / "manifest.json").is_file():   # another run did not finish it either
+                raise
     finally:
-        _git(root, "worktree", "remove", "--force", str(worktree))
+        # Clean up without hiding the error that brought us here.
+        subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=root,
+                       capture_output=True, timeout=120)
+        subprocess.run(["git", "worktree", "prune"], cwd=root, capture_output=True, timeout=120)
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
     return folder
 
 
