@@ -17,7 +17,7 @@ VAGUE_LINKS = {"click here", "here", "read more", "more", "this link", "link", "
                "this", "go", "find out more", "learn more"}
 VAGUE_ALT = {"image", "picture", "figure", "graphic", "photo", "photograph", "diagram", "chart",
              "img", "icon", "illustration"}
-ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]*[A-Z](?:s)?\b")
+ACRONYM = re.compile(r"\b([A-Z][A-Z0-9]*[A-Z])s?\b")     # group 1 leaves out a plural s
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”)\]]*\s+(?=[A-Z0-9‘“\"(\[])")
 WORD = re.compile(r"[A-Za-z0-9’'-]+")
 
@@ -163,8 +163,7 @@ def _check_acronyms(doc: Document, known: set[str], result: CheckResult) -> None
     seen: set[str] = set()
     for text, tok in _prose(doc):
         for match in ACRONYM.finditer(text):
-            acronym = match.group(0).rstrip("s") if match.group(0).endswith("s") and \
-                match.group(0)[:-1].isupper() else match.group(0)
+            acronym = match.group(1)
             if acronym in seen or acronym in known:
                 continue
             seen.add(acronym)

@@ -116,7 +116,6 @@ def _headings(tags: Node, guide: Guide | None, result: CheckResult) -> None:
         previous = level
     if guide is None:
         return
-    expected = [("H1", d.meta.title) for d in guide.documents]
     expected = [h for d in guide.documents
                 for h in [("H1", d.meta.title)] + [(f"H{x.level}", x.text) for x in d.headings]]
     remaining = iter(found)
