@@ -3,7 +3,11 @@ again. The key of a variant hashes everything that can change its bytes: the
 content, templates, styles (its own variant layers only), fonts, the
 pipeline's code, the toolchain's versions, the build date and the variant's
 name. It is stored in dist/manifest.json beside the file's sha256, and an
-output is reused only when both still match, so a stale file is never served."""
+output is reused only when both still match, so a stale file is never served.
+
+The content part of the key comes from the files the guide uses (Guide.sources,
+checked by load to lie inside the content folder), never from a walk of the
+folder: a stray symlink or a huge file beside the guide is never read."""
 
 from __future__ import annotations
 
@@ -12,24 +16,42 @@ import json
 import sys
 from pathlib import Path
 
+from .load.files import MAX_IMAGE_BYTES, Refused, read_limited
 from .manifest import toolchain
 from .model import Guide, Variant
 
 CODE = Path(__file__).resolve().parent
 
 
+def _contents(path: Path) -> bytes:
+    """A file's bytes for the key, read with the same limits as the build;
+    one that has gone or turned into something else keys as unreadable."""
+    try:
+        return read_limited(path, MAX_IMAGE_BYTES)
+    except (OSError, Refused):
+        return b"\0unreadable\0"
+
+
 def _hash_tree(digest, folder: Path, skip: set[Path] = frozenset()) -> None:
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    """The project's own folders (templates, styles, code): regular files only."""
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
         if path in skip or "__pycache__" in path.parts:
             continue
-        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + _contents(path) + b"\0")
+
+
+def _hash_sources(digest, guide: Guide, content: Path) -> None:
+    root = content.resolve()
+    for path in guide.sources:
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + _contents(path) + b"\0")
 
 
 def input_keys(guide: Guide, content: Path, templates: Path, styles: Path) -> dict[str, str]:
     """variant name -> key of everything its output depends on."""
     layers = {(styles / css).resolve() for v in guide.variants for css in v.css}
     common = hashlib.sha256()
-    for folder in (content, templates, CODE):
+    _hash_sources(common, guide, content)
+    for folder in (templates, CODE):
         _hash_tree(common, folder)
     _hash_tree(common, styles, skip=layers)
     for face in guide.brand.font.faces:

@@ -224,9 +224,11 @@ def build_epub(guide: Guide, renderer: Renderer, target: Path,
                           renderer.page("epub/cover.svg.j2", fmt, cover_alt=cover_alt,
                                         mark_href=mark).encode("utf-8"),
                           "cover-image", properties=("cover-image",)))
-    for i, src in enumerate(sorted({f.src for f in guide.figures}), 1):
-        files.append(EpubFile(src, MEDIA_TYPES[Path(src).suffix.lower()],
-                              (guide.root / src).read_bytes(), f"figure-{i}"))
+    # The cleaned figures (load/figures.py), the very bytes the PDF drew, at
+    # their path inside the guide: always relative to the package.
+    figures = {f.href: f for f in guide.figures}
+    for i, href in enumerate(sorted(figures), 1):
+        files.append(EpubFile(href, figures[href].media_type, figures[href].data, f"figure-{i}"))
     files.append(EpubFile("cover.xhtml", "application/xhtml+xml",
                           _xhtml(renderer, fmt, meta.full_title,
                                  renderer.page("epub/cover.xhtml.j2", fmt, cover_alt=cover_alt), "cover"),

@@ -62,7 +62,9 @@ def inline_text(inline: Token) -> str:
 
 def make_parser() -> MarkdownIt:
     md = (
-        MarkdownIt("commonmark", {"xhtmlOut": True, "typographer": True, "html": False})
+        # maxNesting: far past load's own limit (MAX_DEPTH), which reports deep
+        # nesting as an error; the parser would drop the rest of a document silently.
+        MarkdownIt("commonmark", {"xhtmlOut": True, "typographer": True, "html": False, "maxNesting": 64})
         .enable(["table", "replacements", "smartquotes"])
         .use(footnote_plugin)
         .use(deflist_plugin)

@@ -17,17 +17,27 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, mode
 ID_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank: write some text, or leave the field out if it is optional")
+    return value
+
+
+# Text a reader sees: a value of only spaces would print an empty heading or bookmark.
+Text = Annotated[str, AfterValidator(_not_blank)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Contributor(Strict):
-    name: str = Field(min_length=1)
+    name: Text
     role: Literal["author", "editor", "illustrator", "reviewer", "designer"] = "author"
 
 
 class Licence(Strict):
-    name: str = Field(min_length=1)
+    name: Text
     url: HttpUrl
 
 
@@ -56,8 +66,8 @@ class Identifiers(Strict):
 
 
 class Change(Strict):
-    what: str = Field(min_length=1)
-    why: str = Field(min_length=1)
+    what: Text
+    why: Text
 
 
 class ChangelogEntry(Strict):
@@ -99,10 +109,10 @@ class Resource(Strict):
     """One entry of the further resources list (content/resources.yaml)."""
 
     id: str = Field(pattern=ID_PATTERN)
-    title: str = Field(min_length=1)
-    publisher: str = Field(min_length=1)
+    title: Text
+    publisher: Text
     url: HttpUrl
-    offers: str = Field(min_length=1, description="what a reader finds there, in a sentence")
+    offers: Text = Field(min_length=1, description="what a reader finds there, in a sentence")
 
 
 class ResourceList(Strict):
@@ -113,19 +123,19 @@ class GuideMeta(Strict):
     """guide.yaml."""
 
     slug: str = Field(pattern=ID_PATTERN)
-    title: str = Field(min_length=1)
-    subtitle: str | None = None
-    series: str | None = None
-    publisher: str = Field(min_length=1)
+    title: Text
+    subtitle: Text | None = None
+    series: Text | None = None
+    publisher: Text
     language: str = Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
-    description: str = Field(min_length=1)
+    description: Text
     keywords: list[str] = Field(default_factory=list)
     contributors: list[Contributor] = Field(min_length=1)
     licence: Licence
     edition: Edition
     identifiers: Identifiers
-    accessibility_summary: str = Field(min_length=1)
-    how_to_cite: str | None = None
+    accessibility_summary: Text
+    how_to_cite: Text | None = None
     changelog: list[ChangelogEntry] = Field(min_length=1, description="newest first")
     style: StyleRules = Field(default_factory=StyleRules)
     resources: str | None = Field(None, description="a YAML file of further resources, e.g. resources.yaml")
@@ -155,9 +165,9 @@ class DocMeta(Strict):
     """The YAML front matter of one Markdown document."""
 
     id: str = Field(pattern=ID_PATTERN)
-    title: str = Field(min_length=1)
-    summary: str | None = None
-    learning_outcomes: list[str] = Field(default_factory=list)
+    title: Text
+    summary: Text | None = None
+    learning_outcomes: list[Text] = Field(default_factory=list)
     type: DocKind = "chapter"
 
 
@@ -173,9 +183,12 @@ class Heading:
 class Figure:
     id: str
     number: int
-    src: str
+    src: str                 # as the Markdown names it, for messages
     alt: str
     caption: str
+    href: str = ""           # the cleaned file, relative to the guide and to the EPUB package
+    media_type: str = ""
+    data: bytes = field(default=b"", repr=False)     # what every edition shows (load/figures.py)
 
 
 @dataclass
@@ -234,6 +247,7 @@ class Guide:
     build_date: dt.datetime
     resources: list[Resource] = field(default_factory=list)
     variants: list[Variant] = field(default_factory=list)
+    sources: list[Path] = field(default_factory=list)   # every content file the build read (cache key)
 
     def variant(self, name: str) -> Variant:
         return next(v for v in self.variants if v.name == name)

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from weasyprint import CSS, HTML
-from weasyprint.urls import URLFetcher
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 from weasyprint.text.fonts import FontConfiguration
 
 from .errors import GuideError, Problem, Problems
@@ -48,19 +48,25 @@ class _Collect(logging.Handler):
 class SandboxFetcher(URLFetcher):
     """What WeasyPrint may read while it lays out the book: files inside the
     allowed folders (content, styles, fonts) and small data: URLs. Never the
-    network, never a path that leads out (../, or a symlink)."""
+    network, never a path that leads out (../, or a symlink). Figures are
+    served from memory: the cleaned bytes load/figures.py made, the same the
+    EPUB packs."""
 
     DATA_LIMIT = 2 * 1024 * 1024
 
-    def __init__(self, allowed: list[Path]):
+    def __init__(self, allowed: list[Path], served: dict[Path, tuple[bytes, str]] | None = None):
         super().__init__(allowed_protocols=("file", "data"))
         self.allowed = [p.resolve() for p in allowed]
+        self.served = served or {}
         self.refused: list[str] = []
 
     def fetch(self, url, headers=None):
         scheme = url.split(":", 1)[0].lower()
         if scheme == "file":
             path = Path(url2pathname(unquote(urlsplit(url).path))).resolve()
+            if path in self.served:
+                data, media_type = self.served[path]
+                return URLFetcherResponse(url, data, {"Content-Type": media_type})
             if not any(path.is_relative_to(root) for root in self.allowed):
                 return self._refuse(f"'{path}' is outside the project's content, styles and fonts")
         elif scheme == "data":
@@ -76,11 +82,12 @@ class SandboxFetcher(URLFetcher):
         raise ValueError(f"refused: {why}")
 
 
-def layout(html: str, css: str, base_url: Path, allowed: list[Path] | None = None):
+def layout(html: str, css: str, base_url: Path, allowed: list[Path] | None = None,
+           served: dict[Path, tuple[bytes, str]] | None = None):
     """Lay out the book with WeasyPrint, reading only inside `allowed` (default:
     base_url). Returns its Document (whose pages' anchors give the page of
     every id) and what WeasyPrint logged; raises GuideError for a refused read."""
-    fetcher = SandboxFetcher(allowed or [base_url])
+    fetcher = SandboxFetcher(allowed or [base_url], served)
     with _Collect() as log:
         fonts = FontConfiguration()
         document = HTML(string=html, base_url=str(base_url) + "/", url_fetcher=fetcher).render(
@@ -144,7 +151,9 @@ def layout_book(guide: Guide, renderer: Renderer, variant: Variant):
     html = renderer.page("pdf/book.html.j2", fmt, date=guide.build_date.strftime("%Y-%m-%dT%H:%M:%SZ"))
     css = renderer.stylesheet(fmt, lambda path: path.as_uri())
     fonts = {renderer.brand_file(face.file).parent for face in guide.brand.font.faces}
-    return layout(html, css, guide.root.resolve(), [guide.root, renderer.styles, *fonts])
+    root = guide.root.resolve()
+    served = {(root / f.href).resolve(): (f.data, f.media_type) for f in guide.figures if f.data}
+    return layout(html, css, root, [guide.root, renderer.styles, *fonts], served)
 
 
 def page_starts(document) -> dict[int, list[str]]:

@@ -118,8 +118,8 @@ def test_link_that_is_neither_internal_nor_web(guide_copy):
     assert (p.code, p.line) == ("CONTENT-LINK", line_of(path, "ftp:"))
 
 
-@pytest.mark.parametrize("src, why", [("figures/box.gif", "not SVG, PNG or JPEG"),
-                                      ("../mini/figures/box.svg", "outside the guide's folder")])
+@pytest.mark.parametrize("src, why", [("figures/box.bmp", "not SVG, PNG, JPEG, GIF or WebP"),
+                                      ("../mini/figures/box.svg", "leads outside the guide's folder")])
 def test_image_type_and_place(guide_copy, src, why):
     edit(guide_copy / "one.md", "(figures/box.svg", f"({src}")
     [p] = problems(guide_copy)

@@ -1,0 +1,193 @@
+"""Stage 1: read content/ and styles/brand.yaml, validate them against the
+schema and the guide's rules, and return a Guide. Nothing renders until this
+succeeds; every problem names its file and line.
+
+The build opens only the files the guide uses: guide.yaml, the parts it
+lists, their figures and the resources file, each checked to lie inside the
+content folder before it is opened, and each read with a size limit
+(files.py). The limits are stated in the README."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+from pathlib import Path
+
+from ..errors import GuideError, Problems
+from ..model import Brand, Document, Guide, GuideMeta, ResourceList, Target, VariantList
+from .documents import DocumentReader, resolve_links
+from .files import MAX_GUIDE_BYTES, Refused, inside, read_text
+from .yamlio import load_model, load_model_with_node, node_line
+
+__all__ = ["load", "load_brand", "load_variants", "load_model", "build_date", "read_text"]
+
+MAX_PARTS = 400                  # documents a guide may list (the 10x benchmark guide has 130)
+# Files an editor keeps beside a guide that are not part of it.
+NOT_PARTS = {"README", "LICENSE", "LICENCE", "CHANGES", "CHANGELOG", "CONTRIBUTING", "CODE_OF_CONDUCT",
+             "NOTICE", "AUTHORS", "SOURCES"}
+PARTS = (("front_matter", "front"), ("chapters", "chapter"), ("back_matter", "back"))
+
+
+def build_date(meta: GuideMeta, content: Path) -> dt.datetime:
+    """The date stamped on outputs: SOURCE_DATE_EPOCH when set, else the
+    last commit that touched the content folder, else the edition date.
+    Never the clock, so builds are reproducible."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        epoch = _last_commit_time(content)
+    elif not epoch.strip().isdigit():
+        raise GuideError.one("BUILD-DATE", f"SOURCE_DATE_EPOCH='{epoch}' is not a whole number of seconds",
+                             hint="unset it or set it to a Unix time such as 1732406400")
+    if epoch:
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+    return dt.datetime.combine(meta.edition.date, dt.time(), dt.timezone.utc)
+
+
+def _last_commit_time(folder: Path) -> str | None:
+    try:
+        run = subprocess.run(["git", "log", "-1", "--format=%ct", "--", "."], cwd=folder,
+                             capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    value = run.stdout.strip()
+    return value if run.returncode == 0 and value.isdigit() else None
+
+
+def load_variants(path: Path, meta: GuideMeta) -> list:
+    variants = load_model(VariantList, path).variants
+    problems = Problems()
+    names = [v.name for v in variants]
+    if len(set(names)) != len(names):
+        problems.add("VARIANT", "two variants have the same name", path)
+    if not any(v.format == "pdf" and v.default for v in variants):
+        problems.add("VARIANT", "no default PDF variant: the EPUB's page list needs one", path)
+    for name in meta.identifiers.isbn:
+        if name not in names:
+            problems.add("CONTENT-SCHEMA", f"field 'identifiers.isbn.{name}': no variant is called '{name}'",
+                         None, None, f"use one of: {', '.join(names)}")
+    problems.raise_if_any()
+    return variants
+
+
+def load_brand(path: Path) -> Brand:
+    brand = load_model(Brand, path)
+    problems = Problems()
+    base = path.parent
+    for face in brand.font.faces:
+        if not (base / face.file).is_file():
+            problems.add("BRAND-FONT", f"font file '{face.file}' not found", path, None,
+                         "run `make` to install the pinned font package")
+    if not (base / brand.mark).is_file():
+        problems.add("BRAND-MARK", f"mark '{brand.mark}' not found", path)
+    for pair in brand.pairs:
+        for colour in (pair.text, pair.background):
+            if colour not in brand.colours:
+                problems.add("BRAND-COLOUR", f"pair '{pair.use}' uses unknown colour '{colour}'", path)
+    problems.raise_if_any()
+    return brand
+
+
+def _listed_parts(meta: GuideMeta, node, content: Path, guide_file: Path,
+                  problems: Problems) -> list[tuple[str, str, Path]]:
+    """(part, path as listed, real path) of each document guide.yaml lists,
+    checked before anything is opened: inside the content folder, listed
+    once, existing, and no more than MAX_PARTS of them."""
+    total = sum(len(getattr(meta, key)) for key, _ in PARTS)
+    if total > MAX_PARTS:
+        raise GuideError.one("CONTENT-TOO-MANY", f"guide.yaml lists {total:,} documents, over the limit of "
+                             f"{MAX_PARTS}", guide_file, node_line(node, ("chapters",)),
+                             "split the guide into volumes, or join short documents")
+    listed: list[tuple[str, str, Path]] = []
+    first_line: dict[Path, int | None] = {}
+    for key, part in PARTS:
+        for i, rel in enumerate(getattr(meta, key)):
+            line = node_line(node, (key, i))
+            try:
+                real = inside(content, rel)
+            except Refused as exc:
+                problems.add("CONTENT-PATH", f"'{rel}' {exc.why}", guide_file, line, exc.hint)
+                continue
+            if real in first_line:
+                problems.add("CONTENT-REPEATED", f"'{rel}' is listed again (first on line {first_line[real]})",
+                             guide_file, line, "list each document once")
+                continue
+            first_line[real] = line
+            if not real.exists():
+                problems.add("CONTENT-MISSING", f"'{rel}' is listed but there is no such file", guide_file, line,
+                             "fix the path in guide.yaml, or add the file")
+                continue
+            listed.append((part, rel, real))
+    return listed
+
+
+def _unlisted(content: Path, listed: set[Path], problems: Problems) -> None:
+    """Markdown files in the content folder that guide.yaml does not list
+    (drafts left behind). Nothing is opened; READMEs and licences are fine."""
+    for path in sorted(content.rglob("*.md")):
+        if path.stem.upper() in NOT_PARTS or any(p.startswith(".") for p in path.relative_to(content).parts):
+            continue
+        if path.resolve() not in listed:
+            problems.add("CONTENT-UNLISTED", f"'{path.relative_to(content)}' is not listed in guide.yaml", path, None,
+                         "add it to front_matter, chapters or back_matter, or move drafts out of the content folder")
+
+
+def load(content: Path, brand_path: Path) -> Guide:
+    """Read and validate the whole guide. Raises GuideError listing every problem.
+    The styles folder holding `brand_path` also holds variants.yaml."""
+    brand = load_brand(brand_path)
+    guide_file = content / "guide.yaml"
+    try:
+        guide_real = inside(content, "guide.yaml")
+    except Refused as exc:
+        raise GuideError.one("CONTENT-PATH", f"guide.yaml {exc.why}", guide_file, None, exc.hint)
+    meta, node = load_model_with_node(GuideMeta, guide_file, read_text(guide_real, shown=guide_file))
+    variants = load_variants(brand_path.parent / "variants.yaml", meta)
+    problems = Problems()
+    reader = DocumentReader(content, problems, {}, {"figure": 0, "table": 0})
+    listed = _listed_parts(meta, node, content, guide_file, problems)
+    _unlisted(content, {real for _, _, real in listed}, problems)
+    documents: list[Document] = []
+    chapter_no = 0
+    for part, rel, real in listed:
+        number = None
+        if part == "chapter":
+            chapter_no += 1
+            number = chapter_no
+        doc = reader.read(content / rel, real, part, number)
+        if doc:
+            documents.append(doc)
+        if reader.bytes_read > MAX_GUIDE_BYTES:
+            problems.add("CONTENT-TOO-LARGE", f"the guide's files add up to over {MAX_GUIDE_BYTES // 2**20} MB",
+                         guide_file, None, "a guide is a few megabytes of text and figures; split it into volumes")
+            problems.raise_if_any()
+    if len(documents) < sum(len(getattr(meta, key)) for key, _ in PARTS):
+        problems.raise_if_any()     # links into a file that failed to load would only add noise
+    targets: dict[str, Target] = {}
+    for doc in documents:
+        targets[doc.id] = Target(doc.id, doc.id, doc.label)
+        for h in doc.headings:
+            targets[h.id] = Target(h.id, doc.id, h.text)
+        for f in doc.figures:
+            targets[f.id] = Target(f.id, doc.id, f"Figure {f.number}")
+        for t in doc.tables:
+            if t.id:
+                targets[t.id] = Target(t.id, doc.id, f"Table {t.number}")
+    resolve_links(documents, targets, problems)
+    resources: list = []
+    sources = [guide_real] + [real for _, _, real in listed] + sorted(reader.figures)
+    if meta.resources:
+        try:
+            real = inside(content, meta.resources)
+            shown = content / meta.resources
+            resources = load_model(ResourceList, shown, read_text(real, shown=shown)).resources
+            sources.append(real)
+        except Refused as exc:
+            problems.add("CONTENT-PATH", f"'{meta.resources}' {exc.why}", guide_file,
+                         node_line(node, ("resources",)), exc.hint)
+        except GuideError as exc:
+            problems.extend(exc)
+    problems.raise_if_any()
+    return Guide(meta=meta, root=content, documents=documents, targets=targets, brand=brand,
+                 build_date=build_date(meta, content), variants=variants,
+                 resources=sorted(resources, key=lambda r: r.title.lower()), sources=sources)
