@@ -18,7 +18,7 @@ from ..errors import GuideError, Problems
 from ..model import Brand, Document, Guide, GuideMeta, ResourceList, Target, VariantList
 from .documents import DocumentReader, resolve_links
 from .files import MAX_GUIDE_BYTES, Refused, inside, read_text
-from .yamlio import load_model, load_model_with_node, node_line
+from .yamlio import key_line, load_model, load_model_with_node, node_line
 
 __all__ = ["load", "load_brand", "load_variants", "load_model", "build_date", "read_text"]
 
@@ -96,7 +96,7 @@ def _listed_parts(meta: GuideMeta, node, content: Path, guide_file: Path,
     total = sum(len(getattr(meta, key)) for key, _ in PARTS)
     if total > MAX_PARTS:
         raise GuideError.one("CONTENT-TOO-MANY", f"guide.yaml lists {total:,} documents, over the limit of "
-                             f"{MAX_PARTS}", guide_file, node_line(node, ("chapters",)),
+                             f"{MAX_PARTS}", guide_file, key_line(node, "chapters"),
                              "split the guide into volumes, or join short documents")
     listed: list[tuple[str, str, Path]] = []
     first_line: dict[Path, int | None] = {}
@@ -184,7 +184,7 @@ def load(content: Path, brand_path: Path) -> Guide:
             sources.append(real)
         except Refused as exc:
             problems.add("CONTENT-PATH", f"'{meta.resources}' {exc.why}", guide_file,
-                         node_line(node, ("resources",)), exc.hint)
+                         key_line(node, "resources"), exc.hint)
         except GuideError as exc:
             problems.extend(exc)
     problems.raise_if_any()

@@ -24,6 +24,12 @@ MAX_DEPTH = 16              # lists, quotations and blocks inside each other
 NESTING_OPEN = {"bullet_list_open", "ordered_list_open", "blockquote_open", "dl_open"}
 NESTING_CLOSE = {"bullet_list_close", "ordered_list_close", "blockquote_close", "dl_close"}
 LIST_ITEMS = {"list_item_open", "dt_open"}
+# Attributes an author may give with {...}; the parser's own (href, src, ...)
+# are allowed on the tokens it puts them on. Anything else (style, xmlns,
+# prefixed names, event handlers) would pass unchecked into every edition.
+AUTHOR_ATTRS = {"id", "class", "caption", "width", "height"}
+PARSER_ATTRS = {"link_open": {"href", "title"}, "image": {"src", "alt", "title"},
+                "ordered_list_open": {"start"}, "th_open": {"style"}, "td_open": {"style"}}
 EPUB_FOLDERS = {"css", "fonts", "images", "META-INF", "figure-files"}
 
 
@@ -104,6 +110,8 @@ class DocumentReader:
         for i, tok in enumerate(tokens):
             line = doc.line_of(tok)
             name = block_name(tok.type)
+            for t in [tok, *(tok.children or [])]:
+                self._check_attrs(t, path, line)
             if name:
                 in_block += 1 if tok.nesting == 1 else -1
                 if tok.nesting == 1:
@@ -145,6 +153,13 @@ class DocumentReader:
                 doc.tables.append(Table(ident, self.counters["table"], caption))
             elif tok.type == "inline":
                 self._scan_inline(doc, tokens, i, line)
+
+    def _check_attrs(self, tok: Token, path: Path, line: int | None) -> None:
+        for key in tok.attrs:
+            if key not in AUTHOR_ATTRS and key not in PARSER_ATTRS.get(tok.type, ()):
+                self.problems.add("CONTENT-ATTRIBUTE", f"attribute '{key}' is not allowed", path, line,
+                                  "use {#id}, {.class}, caption=\"...\" on a table or width=\"80%\" on a "
+                                  "figure; styles belong in the brand's stylesheet")
 
     def _check_nesting(self, doc: Document) -> None:
         """Lists, quotations and blocks nested past MAX_DEPTH, and lists of over

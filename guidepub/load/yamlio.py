@@ -141,6 +141,15 @@ def node_line(node: Any, loc: tuple) -> int | None:
     return line
 
 
+def key_line(node: Any, key: str) -> int | None:
+    """The 1-based line where `key` of a mapping is written (not its value)."""
+    if isinstance(node, yaml.MappingNode):
+        for k, _ in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return k.start_mark.line + 1
+    return node_line(node, ())
+
+
 def _control_characters(data: Any, loc: tuple = ()):
     """Where a YAML value holds a control character (from an escape such as
     \\x1f): XML, and so every edition, cannot carry them."""
