@@ -63,8 +63,8 @@ class Problems:
         self.items: list[Problem] = []
 
     def add(self, code: str, message: str, path: Path | None = None,
-            line: int | None = None, hint: str | None = None) -> None:
-        self.items.append(Problem(code, message, path, line, hint))
+            line: int | None = None, hint: str | None = None, column: int | None = None) -> None:
+        self.items.append(Problem(code, message, path, line, hint, column))
 
     def extend(self, error: GuideError) -> None:
         self.items.extend(error.problems)

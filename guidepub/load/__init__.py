@@ -10,6 +10,7 @@ content folder before it is opened, and each read with a size limit
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import subprocess
 from pathlib import Path
@@ -68,6 +69,24 @@ def load_variants(path: Path, meta: GuideMeta) -> list:
                          None, None, f"use one of: {', '.join(names)}")
     problems.raise_if_any()
     return variants
+
+
+@functools.lru_cache(maxsize=8)
+def _cmap(path: Path, mtime: float) -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def brand_glyphs(brand: Brand, base: Path) -> frozenset[int] | None:
+    """The characters every face of the brand's font has (None if a font
+    cannot be read: the PDF stage reports that)."""
+    try:
+        cmaps = [_cmap((base / face.file).resolve(), (base / face.file).stat().st_mtime)
+                 for face in brand.font.faces]
+    except Exception:        # a damaged font: PDF-WEASYPRINT will say so with its file
+        return None
+    return frozenset.intersection(*cmaps) if cmaps else None
 
 
 def load_brand(path: Path) -> Brand:
@@ -145,6 +164,7 @@ def load(content: Path, brand_path: Path) -> Guide:
     variants = load_variants(brand_path.parent / "variants.yaml", meta)
     problems = Problems()
     reader = DocumentReader(content, problems, {}, {"figure": 0, "table": 0})
+    reader.glyphs = brand_glyphs(brand, brand_path.parent)
     listed = _listed_parts(meta, node, content, guide_file, problems)
     _unlisted(content, {real for _, _, real in listed}, problems)
     documents: list[Document] = []

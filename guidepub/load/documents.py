@@ -47,6 +47,15 @@ RAW_HTML = re.compile(r"</?(?:a|abbr|b|br|div|em|font|h[1-6]|i|iframe|img|li|obj
                       r"strong|style|sub|sup|table|td|th|tr|u|ul|embed|form|input|svg|math)\b[^>]*>", re.I)
 
 
+def _find(lines: list[str], ch: str, start: int) -> tuple[int | None, int | None]:
+    """1-based line and column of the first `ch` at or after line index `start`."""
+    for n in range(start, len(lines)):
+        column = lines[n].find(ch)
+        if column >= 0:
+            return n + 1, column + 1
+    return None, None
+
+
 def _table_end(tokens: list[Token], start: int) -> int:
     return next((j for j in range(start, len(tokens)) if tokens[j].type == "table_close"), len(tokens))
 
@@ -61,6 +70,7 @@ class DocumentReader:
         self.ids = ids              # every id defined so far -> the file defining it
         self.counters = counters    # figure and table numbers run through the guide
         self.figures: dict[Path, figures.CleanFigure | None] = {}   # each figure file, read once
+        self.glyphs: frozenset[int] | None = None      # what the brand's fonts can draw, if known
         self.bytes_read = 0
         self.md = make_parser()
 
@@ -98,7 +108,33 @@ class DocumentReader:
                        line_offset=body_offset)
         self._define(meta.id, path, (node_line(node, ("id",)) or 1) + 1)
         self._scan(doc, text[match.end():].splitlines())
+        self._check_glyphs(doc, text.splitlines())
         return doc
+
+    def _check_glyphs(self, doc: Document, lines: list[str]) -> None:
+        """Each character of the text that no font of the brand has, at its
+        line and column (the PDF would otherwise set it in a system font)."""
+        if self.glyphs is None:
+            return
+        texts = [(doc.meta.title, 0)]
+        for tok in doc.tokens:
+            if tok.type == "inline" and tok.map:
+                start = tok.map[0] + doc.line_offset
+                texts += [(c.content, start) for c in tok.children or [] if c.type in ("text", "code_inline")]
+            elif tok.type in ("fence", "code_block") and tok.map:
+                texts.append((tok.content, tok.map[0] + doc.line_offset))
+        reported: set[str] = set()
+        for text, start in texts:
+            for ch in set(text) - reported:
+                if ord(ch) in self.glyphs or ch.isspace() or ch in reported:
+                    continue
+                reported.add(ch)
+                line, column = _find(lines, ch, start)
+                self.problems.add("CONTENT-GLYPH", f"character '{ch}' (U+{ord(ch):04X}) is in none of the "
+                                  "brand's fonts", doc.path, line, "use another character, or give the brand "
+                                  "a font that has it", column)
+                if len(reported) >= 5:
+                    return
 
     def _scan(self, doc: Document, lines: list[str]) -> None:
         """Walk the tokens once: give headings ids, number figures and tables,
