@@ -54,8 +54,11 @@ def input_keys(guide: Guide, content: Path, templates: Path, styles: Path) -> di
     for folder in (templates, CODE):
         _hash_tree(common, folder)
     _hash_tree(common, styles, skip=layers)
-    for face in guide.brand.font.faces:
-        common.update((styles / face.file).resolve().read_bytes())
+    # The brand: its file, and every file it names (fonts, mark, its own CSS).
+    brand_file = guide.brand_path or styles / "brand.yaml"
+    brand = guide.brand
+    for name in [brand_file.name, *(face.file for face in brand.font.faces), brand.mark, *brand.css]:
+        common.update(name.encode() + b"\0" + _contents((brand_file.parent / name).resolve()) + b"\0")
     common.update(json.dumps(toolchain(guide, styles), sort_keys=True).encode())
     common.update(sys.version.encode() + guide.build_date.isoformat().encode())
     return {v.name: _variant_key(common.copy(), v, styles, guide.page_source) for v in guide.variants}

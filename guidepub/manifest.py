@@ -18,7 +18,8 @@ TOOLCHAIN = ("weasyprint", "pydyf", "ebooklib", "pikepdf", "pypdfium2", "markdow
 
 def toolchain(guide: Guide, styles: Path) -> dict[str, str]:
     tools = {name: version(name) for name in TOOLCHAIN}
-    font_dir = (styles / guide.brand.font.faces[0].file).resolve().parent.parent
+    base = guide.brand_path.parent if guide.brand_path else styles
+    font_dir = (base / guide.brand.font.faces[0].file).resolve().parent.parent
     package = font_dir / "package.json"
     if package.is_file():
         data = json.loads(package.read_text(encoding="utf-8"))

@@ -94,15 +94,30 @@ class VariantList(Strict):
     variants: list[Variant] = Field(min_length=1)
 
 
+ChapterPart = Literal["key-points", "activity", "case-study", "self-check", "resources"]
+
+
 class StyleRules(Strict):
-    """The writing rules the content lint enforces (guide.yaml `style`)."""
+    """The guide's house rules (guide.yaml `style`). Each is off unless the
+    guide turns it on, so any guide builds as written; the plain-English
+    limits apply to every guide (set them to null to turn them off)."""
 
     proper_nouns: list[str] = Field(default_factory=list,
                                     description="names that keep their capitals in a sentence-case heading")
     known_acronyms: list[str] = Field(default_factory=list,
                                       description="acronyms every reader knows, needing no expansion")
-    max_sentence_words: int = 35
-    max_average_words: float = 20
+    max_sentence_words: int | None = Field(35, ge=5, description="the longest sentence allowed, in words")
+    max_average_words: float | None = Field(20, ge=5, description="the longest average sentence per "
+                                            "document, in words")
+    expand_acronyms: bool = Field(True, description="every acronym is expanded on first use in each document")
+    sentence_case: bool = Field(False, description="headings and block titles are in sentence case")
+    learning_outcomes: bool = Field(False, description="every chapter lists learning outcomes in its front matter")
+    chapter_parts: list[ChapterPart] = Field(
+        default_factory=list, description="blocks every chapter must have, e.g. [key-points, activity, "
+                                          "case-study, self-check, resources]")
+    fictional_case_studies: bool = Field(False, description="every case study's title ends '(fictional)'")
+    listed_resources: bool = Field(False, description="every link in a chapter's further resources block "
+                                                      "is in the guide's resources file")
 
 
 class Resource(Strict):
@@ -139,6 +154,10 @@ class GuideMeta(Strict):
     changelog: list[ChangelogEntry] = Field(min_length=1, description="newest first")
     style: StyleRules = Field(default_factory=StyleRules)
     resources: str | None = Field(None, description="a YAML file of further resources, e.g. resources.yaml")
+    brand: str | None = Field(None, description="the guide's brand file, relative to the guide's folder "
+                                                "(e.g. brand/brand.yaml); default: the project's styles/brand.yaml")
+    editions: list[str] | None = Field(None, description="the edition variants this guide builds "
+                                                         "(`python build.py --list`); default: every one")
     front_matter: list[str] = Field(default_factory=list)
     chapters: list[str] = Field(min_length=1)
     back_matter: list[str] = Field(default_factory=list)
@@ -248,6 +267,7 @@ class Guide:
     resources: list[Resource] = field(default_factory=list)
     variants: list[Variant] = field(default_factory=list)
     sources: list[Path] = field(default_factory=list)   # every content file the build read (cache key)
+    brand_path: Path | None = None       # the brand file; fonts, mark and brand CSS are relative to it
 
     def variant(self, name: str) -> Variant:
         return next(v for v in self.variants if v.name == name)
@@ -291,12 +311,41 @@ class ColourPair(Strict):
     large_text: bool = False
 
 
+# The colour roles the stylesheets use (var(--colour-ROLE)); every brand gives each one.
+COLOUR_ROLES = ("primary", "heading", "text", "muted", "surface", "background", "on-primary",
+                "activity", "case-study", "self-check")
+# Every text colour on every background the stylesheets put it on, for the contrast check.
+ROLE_PAIRS = tuple(ColourPair(use=u, text=t, background=b) for u, t, b in (
+    ("body text", "text", "background"),
+    ("headings", "heading", "background"),
+    ("links", "primary", "background"),
+    ("chapter labels", "primary", "background"),
+    ("running heads, page numbers and attributions", "muted", "background"),
+    ("callout text", "text", "surface"),
+    ("callout headings", "heading", "surface"),
+    ("links in callouts", "primary", "surface"),
+    ("cover text", "on-primary", "primary"),
+    ("table headers", "on-primary", "heading"),
+))
+
+
 class Brand(Strict):
     """styles/brand.yaml: the tokens both formats use."""
 
     name: str
-    colours: dict[str, Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]]
+    colours: dict[str, Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]] = Field(
+        description=f"a #RRGGBB value for each role: {', '.join(COLOUR_ROLES)} (more names may follow, "
+                    "for a brand's own CSS)")
     font: Font
     mark: str
     mark_alt: str
-    pairs: list[ColourPair] = Field(min_length=1)
+    css: list[str] = Field(default_factory=list,
+                           description="extra stylesheets of this brand, relative to the brand file, "
+                                       "applied after the project's own")
+    pairs: list[ColourPair] = Field(default_factory=list,
+                                    description="text/background pairs the brand's own CSS adds, for the "
+                                                "contrast check (the stylesheets' pairs are always checked)")
+
+    @property
+    def all_pairs(self) -> list[ColourPair]:
+        return [*ROLE_PAIRS, *self.pairs]

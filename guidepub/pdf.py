@@ -153,7 +153,8 @@ def layout_book(guide: Guide, renderer: Renderer, variant: Variant):
     fonts = {renderer.brand_file(face.file).parent for face in guide.brand.font.faces}
     root = guide.root.resolve()
     served = {(root / f.href).resolve(): (f.data, f.media_type) for f in guide.figures if f.data}
-    return layout(html, css, root, [guide.root, renderer.styles, *fonts], served)
+    brand = [guide.brand_path.parent] if guide.brand_path else []
+    return layout(html, css, root, [guide.root, renderer.styles, *brand, *fonts], served)
 
 
 def page_starts(document) -> dict[int, list[str]]:

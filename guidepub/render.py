@@ -204,7 +204,9 @@ class Renderer:
     # --- stylesheets -------------------------------------------------------
 
     def brand_file(self, rel: str) -> Path:
-        return (self.styles / rel).resolve()
+        """A file the brand names (font, mark, CSS), relative to the brand file."""
+        base = self.guide.brand_path.parent if self.guide.brand_path else self.styles
+        return (base / rel).resolve()
 
     def stylesheet(self, fmt: Format, url: Callable[[Path], str]) -> str:
         """The whole CSS for one format: font faces, then the shared layers,
@@ -220,6 +222,8 @@ class Renderer:
         ]
         layers = [(self.styles / name).read_text(encoding="utf-8")
                   for name in SHARED_CSS + fmt.css_layers]
+        # The brand's own stylesheets come last, so they may restyle anything.
+        layers += [self.brand_file(name).read_text(encoding="utf-8") for name in brand.css]
         tokens = {f"colour-{k}": v for k, v in brand.colours.items()}
         tokens["font-family"] = f"\"{brand.font.family}\", sans-serif"
         tokens["mark-url"] = f"url(\"{url(self.brand_file(brand.mark))}\")"

@@ -21,7 +21,7 @@ def test_contrast_ratio_matches_known_values():
     assert contrast_ratio("#768692", "#FFFFFF") < 4.5        # NHS mid grey fails for body text
 
 
-@pytest.mark.parametrize("pair", brand.pairs, ids=lambda p: p.use)
+@pytest.mark.parametrize("pair", brand.all_pairs, ids=lambda p: p.use)
 def test_every_pair_passes_aa(pair):
     ratio = contrast_ratio(brand.colours[pair.text], brand.colours[pair.background])
     assert ratio >= required_ratio(pair.large_text), f"{pair.use}: {ratio:.2f}:1"
@@ -30,7 +30,10 @@ def test_every_pair_passes_aa(pair):
 @pytest.mark.parametrize("old, new, code", [
     ("atkinson-hyperlegible-latin-400-normal.woff2", "missing.woff2", "BRAND-FONT"),
     ("mark: brand/mark.svg", "mark: brand/missing.svg", "BRAND-MARK"),
-    ("{use: body text, text: black,", "{use: body text, text: ink,", "BRAND-COLOUR"),
+    ("  surface: \"#E8EDEE\"", "  grey: \"#E8EDEE\"", "BRAND-COLOUR"),        # a role left out
+    ("mark_alt:", "pairs: [{use: notes, text: ink, background: background}]\nmark_alt:", "BRAND-COLOUR"),
+    ("mark_alt:", "css: [missing.css]\nmark_alt:", "BRAND-CSS"),
+    ("  primary: \"#005EB8\"", "  primary: blue", "BRAND-SCHEMA"),
 ])
 def test_brand_mistakes(tmp_path, old, new, code):
     styles = tmp_path / "styles"
@@ -42,3 +45,6 @@ def test_brand_mistakes(tmp_path, old, new, code):
     with pytest.raises(GuideError) as info:
         load_brand(path)
     assert [p.code for p in info.value.problems] == [code]
+    [problem] = info.value.problems
+    assert problem.path == path and problem.line, "every brand mistake names its file and line"
+    assert problem.hint

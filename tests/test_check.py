@@ -112,7 +112,7 @@ def test_low_contrast_pair(tmp_path):
     brand_dir = tmp_path / "styles"
     shutil.copytree(ROOT / "styles", brand_dir)
     brand_file = brand_dir / "brand.yaml"
-    brand_file.write_text(brand_file.read_text().replace('pale-grey: "#E8EDEE"', 'pale-grey: "#768692"'))
+    brand_file.write_text(brand_file.read_text().replace('surface: "#E8EDEE"', 'surface: "#768692"'))
     brand_file.write_text(brand_file.read_text().replace("../node_modules", str(ROOT / "node_modules")))
     guide = dataclasses.replace(load(MINI, BRAND), brand=load_brand(brand_file))
     result = check_content(guide)

@@ -122,8 +122,8 @@ CASES = {
                                     "CONTENT-PATH", line("guide.yaml", "../pipe.md")),
     "a FIFO inside as a chapter": (fifo("two.md"), "CONTENT-PATH", file("two.md")),
     "/etc/passwd as the resources file": (resources("../../../../../etc/passwd"), "CONTENT-PATH",
-                                          line("guide.yaml", "resources:")),
-    "/dev/zero as the resources file": (resources("/dev/zero"), "CONTENT-PATH", line("guide.yaml", "resources:")),
+                                          line("guide.yaml", "resources: ../")),
+    "/dev/zero as the resources file": (resources("/dev/zero"), "CONTENT-PATH", line("guide.yaml", "resources: /dev")),
     "a FIFO as the resources file": (both(fifo("res.yaml"), resources("res.yaml")), "CONTENT-PATH", file("res.yaml")),
     # figures
     "svg with an entity": (svg('<text>&x;</text>', '<!DOCTYPE svg [<!ENTITY x "lol">]>\n'),

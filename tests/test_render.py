@@ -167,7 +167,7 @@ def test_raw_html_is_never_passed_through():
 def test_stylesheet_writes_brand_tokens_in(renderer):
     css = renderer.stylesheet(pdf_format(), lambda path: path.as_uri())
     assert "var(--" not in css
-    assert renderer.guide.brand.colours["nhs-blue"] in css
+    assert renderer.guide.brand.colours["primary"] in css
     assert '@font-face' in css and "Atkinson Hyperlegible" in css
 
 

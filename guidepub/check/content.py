@@ -32,13 +32,14 @@ def check_content(guide: Guide) -> CheckResult:
     style = guide.meta.style
     for doc in guide.documents:
         if doc.part == "chapter":
-            _check_chapter_parts(doc, result)
-        _check_headings(doc, style.proper_nouns, result)
+            _check_chapter_parts(doc, style.chapter_parts, style.fictional_case_studies, result)
+        if style.sentence_case:
+            _check_headings(doc, style.proper_nouns, result)
         _check_links_and_alt(doc, result)
-        if doc.meta.type != "glossary":
+        if doc.meta.type != "glossary" and style.expand_acronyms:
             _check_acronyms(doc, set(style.known_acronyms), result)
         _check_sentences(doc, style.max_sentence_words, style.max_average_words, result)
-        if guide.resources:
+        if guide.resources and style.listed_resources:
             _check_resources_listed(doc, {str(r.url) for r in guide.resources}, result)
     _check_contrast(guide, result)
     result.facts = {"documents": len(guide.documents)}
@@ -47,18 +48,15 @@ def check_content(guide: Guide) -> CheckResult:
 
 # --- the parts every chapter has ---------------------------------------------
 
-CHAPTER_PARTS = ("key-points", "activity", "case-study", "self-check", "resources")
-
-
-def _check_chapter_parts(doc: Document, result: CheckResult) -> None:
+def _check_chapter_parts(doc: Document, parts: list[str], fictional: bool, result: CheckResult) -> None:
     opened = [(block_name(t.type), t) for t in doc.tokens if block_name(t.type) and t.nesting == 1]
-    missing = [name for name in CHAPTER_PARTS if name not in {n for n, _ in opened}]
+    missing = [name for name in parts if name not in {n for n, _ in opened}]
     if missing:
         result.add("CONTENT-CHAPTER-PARTS", f"chapter has no {', '.join(missing)} block",
-                   "every chapter has key points, a reflective activity, a case study, a self-check "
-                   "and further resources", str(doc.path))
+                   f"this guide's chapters each have {', '.join(parts)} (guide.yaml style.chapter_parts)",
+                   str(doc.path))
     for name, tok in opened:
-        if name == "case-study" and "(fictional)" not in tok.info:
+        if fictional and name == "case-study" and "(fictional)" not in tok.info:
             result.add("CONTENT-CASE-STUDY", "a case study's title does not say it is fictional",
                        "end the title with '(fictional)': case studies are composites, not real people",
                        _where(doc, tok))
@@ -177,7 +175,7 @@ def _check_acronyms(doc: Document, known: set[str], result: CheckResult) -> None
 
 # --- sentences -------------------------------------------------------------
 
-def _check_sentences(doc: Document, longest: int, average: float, result: CheckResult) -> None:
+def _check_sentences(doc: Document, longest: int | None, average: float | None, result: CheckResult) -> None:
     counts: list[int] = []
     for text, tok in _prose(doc):
         for sentence in SENTENCE_END.split(text):
@@ -185,11 +183,11 @@ def _check_sentences(doc: Document, longest: int, average: float, result: CheckR
             if not words:
                 continue
             counts.append(len(words))
-            if len(words) > longest:
+            if longest is not None and len(words) > longest:
                 result.add("CONTENT-SENTENCE-LONG",
                            f"a sentence of {len(words)} words: '{' '.join(words[:8])} …'",
                            f"split it; keep every sentence to {longest} words or fewer", _where(doc, tok))
-    if counts and sum(counts) / len(counts) > average:
+    if counts and average is not None and sum(counts) / len(counts) > average:
         result.add("CONTENT-SENTENCE-AVERAGE",
                    f"sentences average {sum(counts) / len(counts):.1f} words", 
                    f"aim for an average of {average:g} words or fewer: split long sentences",
@@ -200,11 +198,11 @@ def _check_sentences(doc: Document, longest: int, average: float, result: CheckR
 
 def _check_contrast(guide: Guide, result: CheckResult) -> None:
     brand = guide.brand
-    for pair in brand.pairs:
+    for pair in brand.all_pairs:
         ratio = contrast_ratio(brand.colours[pair.text], brand.colours[pair.background])
         needed = required_ratio(pair.large_text)
         if ratio < needed:
             result.add("CONTENT-CONTRAST",
                        f"{pair.use}: {pair.text} on {pair.background} is {ratio:.2f}:1, below {needed:g}:1",
-                       "choose a darker text colour or a lighter background in styles/brand.yaml",
-                       "styles/brand.yaml")
+                       "choose a darker text colour or a lighter background in the brand file",
+                       str(guide.brand_path or "styles/brand.yaml"))

@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 from ..errors import GuideError, Problems
-from ..model import Brand, Document, Guide, GuideMeta, ResourceList, Target, VariantList
+from ..model import COLOUR_ROLES, Brand, Document, Guide, GuideMeta, ResourceList, Target, VariantList
 from .documents import DocumentReader, resolve_links
 from .files import MAX_GUIDE_BYTES, Refused, inside, read_text
 from .yamlio import key_line, load_model, load_model_with_node, node_line
@@ -55,7 +55,9 @@ def _last_commit_time(folder: Path) -> str | None:
     return value if run.returncode == 0 and value.isdigit() else None
 
 
-def load_variants(path: Path, meta: GuideMeta) -> list:
+def load_variants(path: Path, meta: GuideMeta, guide_file: Path | None = None, node=None) -> list:
+    """The project's edition variants (styles/variants.yaml), narrowed to the
+    ones the guide's `editions` lists."""
     variants = load_model(VariantList, path).variants
     problems = Problems()
     names = [v.name for v in variants]
@@ -63,10 +65,27 @@ def load_variants(path: Path, meta: GuideMeta) -> list:
         problems.add("VARIANT", "two variants have the same name", path)
     if not any(v.format == "pdf" and v.default for v in variants):
         problems.add("VARIANT", "no default PDF variant: the EPUB's page list needs one", path)
+    if meta.editions is not None:
+        for i, name in enumerate(meta.editions):
+            if name not in names:
+                problems.add("CONTENT-SCHEMA", f"field 'editions': no edition is called '{name}'", guide_file,
+                             node_line(node, ("editions", i)), f"use some of: {', '.join(names)}")
+        chosen = [v for v in variants if v.name in meta.editions]
+        source = next((v for v in variants if v.format == "pdf" and v.default), None)
+        if not problems.items and (not chosen or (any(v.format == "epub" for v in chosen)
+                                                  and source not in chosen)):
+            problems.add("CONTENT-SCHEMA", "field 'editions': "
+                         + ("it lists no edition" if not chosen else
+                            f"the EPUB's page list follows the {source.name} PDF, which is not listed"),
+                         guide_file, key_line(node, "editions"),
+                         f"list {source.name if source else 'a PDF edition'} as well")
+        variants = chosen
+    names = [v.name for v in variants]
     for name in meta.identifiers.isbn:
         if name not in names:
-            problems.add("CONTENT-SCHEMA", f"field 'identifiers.isbn.{name}': no variant is called '{name}'",
-                         None, None, f"use one of: {', '.join(names)}")
+            problems.add("CONTENT-SCHEMA", f"field 'identifiers.isbn.{name}': no edition is called '{name}'",
+                         guide_file, node_line(node, ("identifiers", "isbn", name)),
+                         f"use one of: {', '.join(names)}")
     problems.raise_if_any()
     return variants
 
@@ -90,21 +109,46 @@ def brand_glyphs(brand: Brand, base: Path) -> frozenset[int] | None:
 
 
 def load_brand(path: Path) -> Brand:
-    brand = load_model(Brand, path)
+    """A brand file: colours by role, fonts, the mark and extra CSS, each
+    file relative to the brand file. Every mistake names its line."""
+    try:
+        brand, node = load_model_with_node(Brand, path)
+    except GuideError as exc:
+        raise GuideError([_as_brand(p) for p in exc.problems])
     problems = Problems()
     base = path.parent
-    for face in brand.font.faces:
+    for i, face in enumerate(brand.font.faces):
         if not (base / face.file).is_file():
-            problems.add("BRAND-FONT", f"font file '{face.file}' not found", path, None,
-                         "run `make` to install the pinned font package")
+            problems.add("BRAND-FONT", f"font file '{face.file}' not found", path,
+                         node_line(node, ("font", "faces", i)), "run `make` to install the pinned font package, "
+                         "or fix the path (relative to the brand file)")
     if not (base / brand.mark).is_file():
-        problems.add("BRAND-MARK", f"mark '{brand.mark}' not found", path)
-    for pair in brand.pairs:
+        problems.add("BRAND-MARK", f"mark '{brand.mark}' not found", path, key_line(node, "mark"),
+                     "give the path of an SVG file, relative to the brand file")
+    for i, css in enumerate(brand.css):
+        if not (base / css).is_file():
+            problems.add("BRAND-CSS", f"stylesheet '{css}' not found", path, node_line(node, ("css", i)),
+                         "give the path of a CSS file, relative to the brand file")
+    missing = [role for role in COLOUR_ROLES if role not in brand.colours]
+    if missing:
+        problems.add("BRAND-COLOUR", f"no colour for the role{'s' if len(missing) > 1 else ''} "
+                     f"{', '.join(missing)}", path, key_line(node, "colours"),
+                     f"give every role a #RRGGBB value: {', '.join(COLOUR_ROLES)}")
+    for i, pair in enumerate(brand.pairs):
         for colour in (pair.text, pair.background):
             if colour not in brand.colours:
-                problems.add("BRAND-COLOUR", f"pair '{pair.use}' uses unknown colour '{colour}'", path)
+                problems.add("BRAND-COLOUR", f"pair '{pair.use}' uses unknown colour '{colour}'", path,
+                             node_line(node, ("pairs", i)), "use a colour named under colours:")
     problems.raise_if_any()
     return brand
+
+
+def _as_brand(problem):
+    """A schema or YAML mistake in a brand file is a brand problem."""
+    if problem.code == "CONTENT-SCHEMA":
+        problem.code = "BRAND-SCHEMA"
+        problem.hint = "see docs/guide-yaml.md (brand files) or Brand in guidepub/model.py"
+    return problem
 
 
 def _listed_parts(meta: GuideMeta, node, content: Path, guide_file: Path,
@@ -153,17 +197,29 @@ def _unlisted(content: Path, listed: set[Path], problems: Problems) -> None:
 
 def load(content: Path, brand_path: Path) -> Guide:
     """Read and validate the whole guide. Raises GuideError listing every problem.
-    The styles folder holding `brand_path` also holds variants.yaml."""
-    brand = load_brand(brand_path)
+    `brand_path` is the project's default brand, used unless guide.yaml names
+    its own (`brand:`); the styles folder holding it also holds variants.yaml."""
     guide_file = content / "guide.yaml"
     try:
         guide_real = inside(content, "guide.yaml")
     except Refused as exc:
         raise GuideError.one("CONTENT-PATH", f"guide.yaml {exc.why}", guide_file, None, exc.hint)
     meta, node = load_model_with_node(GuideMeta, guide_file, read_text(guide_real, shown=guide_file))
-    variants = load_variants(brand_path.parent / "variants.yaml", meta)
+    variants = load_variants(brand_path.parent / "variants.yaml", meta, guide_file, node)
+    if meta.brand:
+        try:
+            brand_path = inside(content, meta.brand)
+        except Refused as exc:
+            raise GuideError.one("CONTENT-PATH", f"brand '{meta.brand}' {exc.why}", guide_file,
+                                 key_line(node, "brand"), exc.hint)
+        if not brand_path.is_file():
+            raise GuideError.one("BRAND-MISSING", f"brand file '{meta.brand}' not found", guide_file,
+                                 key_line(node, "brand"), "give the path of the guide's brand.yaml, relative "
+                                 "to the guide's folder, or leave `brand:` out for the project's brand")
+    brand = load_brand(brand_path)
     problems = Problems()
     reader = DocumentReader(content, problems, {}, {"figure": 0, "table": 0})
+    reader.outcomes_required = meta.style.learning_outcomes
     reader.glyphs = brand_glyphs(brand, brand_path.parent)
     listed = _listed_parts(meta, node, content, guide_file, problems)
     _unlisted(content, {real for _, _, real in listed}, problems)
@@ -210,4 +266,5 @@ def load(content: Path, brand_path: Path) -> Guide:
     problems.raise_if_any()
     return Guide(meta=meta, root=content, documents=documents, targets=targets, brand=brand,
                  build_date=build_date(meta, content), variants=variants,
-                 resources=sorted(resources, key=lambda r: r.title.lower()), sources=sources)
+                 resources=sorted(resources, key=lambda r: r.title.lower()), sources=sources,
+                 brand_path=brand_path.resolve())

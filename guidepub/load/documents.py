@@ -71,6 +71,7 @@ class DocumentReader:
         self.counters = counters    # figure and table numbers run through the guide
         self.figures: dict[Path, figures.CleanFigure | None] = {}   # each figure file, read once
         self.glyphs: frozenset[int] | None = None      # what the brand's fonts can draw, if known
+        self.outcomes_required = False                  # guide.yaml style.learning_outcomes
         self.bytes_read = 0
         self.md = make_parser()
 
@@ -94,10 +95,11 @@ class DocumentReader:
         except GuideError as exc:
             self.problems.extend(exc)
             return None
-        if part == "chapter" and not meta.learning_outcomes:
+        if part == "chapter" and self.outcomes_required and not meta.learning_outcomes:
             self.problems.add("CONTENT-SCHEMA", "field 'learning_outcomes': a chapter needs at least one",
                               path, (node_line(node, ("learning_outcomes",)) or 1) + 1,
-                              "list what a reader will be able to do after the chapter")
+                              "list what a reader will be able to do after the chapter (this guide's "
+                              "house rule, guide.yaml style.learning_outcomes)")
         body_offset = match.group(0).count("\n")
         if not text[match.end():].strip():
             self.problems.add("CONTENT-EMPTY", "the file has front matter but no text", path, body_offset + 1,
