@@ -32,19 +32,25 @@ class Strict(BaseModel):
 
 
 class Contributor(Strict):
-    name: Text
+    """A person or organisation credited in the imprint and metadata."""
+
+    name: Text = Field(description="as it should be printed")
     role: Literal["author", "editor", "illustrator", "reviewer", "designer"] = "author"
 
 
 class Licence(Strict):
-    name: Text
-    url: HttpUrl
+    """The licence the guide is published under."""
+
+    name: Text = Field(description="e.g. CC BY 4.0")
+    url: HttpUrl = Field(description="where the licence text is")
 
 
 class Edition(Strict):
-    number: int = Field(ge=1)
-    date: dt.date
-    version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$")
+    """This edition of the guide."""
+
+    number: int = Field(ge=1, description="1 for the first edition")
+    date: dt.date = Field(description="publication date of this edition")
+    version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$", description="e.g. \"1.0\" (quoted)")
 
 
 def isbn13(value: str) -> str:
@@ -59,6 +65,8 @@ def isbn13(value: str) -> str:
 
 
 class Identifiers(Strict):
+    """Identifiers of the publication."""
+
     urn: str = Field(pattern=r"^urn:[a-z0-9][a-z0-9-]{0,31}:\S+$",
                      description="A stable identifier for the publication, e.g. urn:uuid:...")
     isbn: dict[str, Annotated[str, AfterValidator(isbn13)]] = Field(
@@ -66,17 +74,19 @@ class Identifiers(Strict):
 
 
 class Change(Strict):
-    what: Text
-    why: Text
+    """One change in an edition."""
+
+    what: Text = Field(description="what changed")
+    why: Text = Field(description="why it changed")
 
 
 class ChangelogEntry(Strict):
     """One edition in the changelog: what changed and why."""
 
-    edition: int = Field(ge=1)
-    version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$")
-    date: dt.date
-    changes: list[Change] = Field(min_length=1)
+    edition: int = Field(ge=1, description="the edition number")
+    version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$", description="its version")
+    date: dt.date = Field(description="its date")
+    changes: list[Change] = Field(min_length=1, description="what changed and why")
 
 
 class Variant(Strict):
@@ -123,44 +133,50 @@ class StyleRules(Strict):
 class Resource(Strict):
     """One entry of the further resources list (content/resources.yaml)."""
 
-    id: str = Field(pattern=ID_PATTERN)
-    title: Text
-    publisher: Text
-    url: HttpUrl
+    id: str = Field(pattern=ID_PATTERN, description="lower-case words joined by hyphens")
+    title: Text = Field(description="the resource's name")
+    publisher: Text = Field(description="who publishes it")
+    url: HttpUrl = Field(description="its web address")
     offers: Text = Field(min_length=1, description="what a reader finds there, in a sentence")
 
 
 class ResourceList(Strict):
-    resources: list[Resource] = Field(min_length=1)
+    """The further resources file."""
+
+    resources: list[Resource] = Field(min_length=1, description="the resources, in any order (printed A to Z)")
 
 
 class GuideMeta(Strict):
     """guide.yaml."""
 
-    slug: str = Field(pattern=ID_PATTERN)
-    title: Text
-    subtitle: Text | None = None
-    series: Text | None = None
-    publisher: Text
-    language: str = Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
-    description: Text
-    keywords: list[str] = Field(default_factory=list)
-    contributors: list[Contributor] = Field(min_length=1)
-    licence: Licence
-    edition: Edition
-    identifiers: Identifiers
-    accessibility_summary: Text
-    how_to_cite: Text | None = None
-    changelog: list[ChangelogEntry] = Field(min_length=1, description="newest first")
-    style: StyleRules = Field(default_factory=StyleRules)
+    slug: str = Field(pattern=ID_PATTERN, description="short name used in output file names, e.g. first-principles")
+    title: Text = Field(description="the guide's title")
+    subtitle: Text | None = Field(None, description="printed under the title")
+    series: Text | None = Field(None, description="the series the guide belongs to, printed above the title")
+    publisher: Text = Field(description="the organisation that publishes the guide")
+    language: str = Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$", description="a language tag, e.g. en-GB or cy")
+    description: Text = Field(description="a sentence or two for catalogues and reading apps")
+    keywords: list[str] = Field(default_factory=list, description="subject keywords for the metadata")
+    contributors: list[Contributor] = Field(min_length=1, description="authors, editors, illustrators, ...")
+    licence: Licence = Field(description="the licence of the text")
+    edition: Edition = Field(description="number, date and version of this edition")
+    identifiers: Identifiers = Field(description="urn (required) and ISBNs")
+    accessibility_summary: Text = Field(description="what makes the guide accessible, for the EPUB's metadata")
+    how_to_cite: Text | None = Field(None, description="printed in the imprint")
+    changelog: list[ChangelogEntry] = Field(min_length=1, description="every edition, newest first; the first "
+                                                                      "is this edition")
+    style: StyleRules = Field(default_factory=StyleRules, description="the guide's house rules for `lint` and "
+                                                                      "`check`")
     resources: str | None = Field(None, description="a YAML file of further resources, e.g. resources.yaml")
     brand: str | None = Field(None, description="the guide's brand file, relative to the guide's folder "
                                                 "(e.g. brand/brand.yaml); default: the project's styles/brand.yaml")
     editions: list[str] | None = Field(None, description="the edition variants this guide builds "
                                                          "(`python build.py --list`); default: every one")
-    front_matter: list[str] = Field(default_factory=list)
-    chapters: list[str] = Field(min_length=1)
-    back_matter: list[str] = Field(default_factory=list)
+    front_matter: list[str] = Field(default_factory=list, description="Markdown files before the chapters, "
+                                                                      "relative to the guide's folder")
+    chapters: list[str] = Field(min_length=1, description="the chapters' Markdown files, in order")
+    back_matter: list[str] = Field(default_factory=list, description="Markdown files after the chapters "
+                                                                     "(glossary, resources, ...)")
 
     @model_validator(mode="after")
     def _current_edition_in_changelog(self):
@@ -183,11 +199,13 @@ DocKind = Literal["chapter", "introduction", "preface", "glossary", "appendix",
 class DocMeta(Strict):
     """The YAML front matter of one Markdown document."""
 
-    id: str = Field(pattern=ID_PATTERN)
-    title: Text
-    summary: Text | None = None
-    learning_outcomes: list[Text] = Field(default_factory=list)
-    type: DocKind = "chapter"
+    id: str = Field(pattern=ID_PATTERN, description="lower-case words joined by hyphens, e.g. ch-teams; "
+                                                    "cross-references use it: [](#ch-teams)")
+    title: Text = Field(description="the document's only level 1 heading")
+    summary: Text | None = Field(None, description="one sentence on what the document is about")
+    learning_outcomes: list[Text] = Field(default_factory=list, description="what a reader will be able to "
+                                          "do after the chapter (required when style.learning_outcomes is on)")
+    type: DocKind = Field("chapter", description="what kind of document it is")
 
 
 @dataclass
@@ -204,10 +222,12 @@ class Figure:
     number: int
     src: str                 # as the Markdown names it, for messages
     alt: str
-    caption: str
+    caption: str             # plain text; "" when the figure has none (its label "Figure N." stays)
     href: str = ""           # the cleaned file, relative to the guide and to the EPUB package
     media_type: str = ""
     data: bytes = field(default=b"", repr=False)     # what every edition shows (load/figures.py)
+    width: str | None = None     # a CSS width from {width="80%"} (%, px or em), capped at the text width
+    caption_inline: Token | None = field(default=None, repr=False)   # the caption's Markdown, parsed
 
 
 @dataclass
@@ -230,6 +250,9 @@ class Document:
     headings: list[Heading] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+    # The front matter title's Markdown, parsed; meta.title holds its plain
+    # text (bookmarks, running heads, <title>, cross-references, nav labels).
+    title_inline: Token | None = field(default=None, repr=False)
 
     @property
     def id(self) -> str:

@@ -147,7 +147,7 @@ def _as_brand(problem):
     """A schema or YAML mistake in a brand file is a brand problem."""
     if problem.code == "CONTENT-SCHEMA":
         problem.code = "BRAND-SCHEMA"
-        problem.hint = "see docs/guide-yaml.md (brand files) or Brand in guidepub/model.py"
+        problem.hint = "see docs/guide-yaml.md (brand file)"
     return problem
 
 

@@ -16,6 +16,8 @@ from ..errors import GuideError, Problem, Problems
 from .files import CONTROL, read_text
 
 M = TypeVar("M", bound=BaseModel)
+SECTIONS = {"GuideMeta": "guide.yaml", "DocMeta": "front matter", "Brand": "brand file",
+            "ResourceList": "resources file", "VariantList": "styles/variants.yaml"}
 MAX_YAML_NODES = 100_000        # guide.yaml has a few hundred; front matter a dozen
 
 
@@ -182,7 +184,7 @@ def validate(model: type[M], data: Any, node: Any, path: Path, line_offset: int 
             line = node_line(node, loc)
             problems.add("CONTENT-SCHEMA", f"field '{fieldname}': {err['msg']}", path,
                          line + line_offset if line else None,
-                         f"see the schema in guidepub/model.py ({model.__name__})")
+                         f"see docs/guide-yaml.md ({SECTIONS.get(model.__name__, model.__name__)})")
         problems.raise_if_any()
         raise  # unreachable
 
