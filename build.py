@@ -6,6 +6,7 @@ the project's virtual environment, it hands over to `.venv/bin/python` when
 `make` has made one, and otherwise says how to set up."""
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -23,6 +24,14 @@ def _outside_venv() -> int:
 
 
 if __name__ == "__main__":
+    def stop(number, _frame):
+        print(f"Stopped ({signal.Signals(number).name}).", file=sys.stderr)
+        sys.exit(128 + number)
+
+    # Until the command line takes over (guidepub.interrupt), SIGINT, SIGTERM
+    # and SIGHUP end the program with one line and 128 + the signal's number.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
     try:
         from guidepub.cli import main
     except ModuleNotFoundError as exc:

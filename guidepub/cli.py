@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
 
 from rich.console import Console
 
+from . import interrupt
 from .errors import GuideError
 from .load import load
 from .pipeline import Project, build, output_name
@@ -25,7 +27,9 @@ def parser() -> argparse.ArgumentParser:
                     "dist/, prove their accessibility, or show what a change did to them.",
         epilog="Exit status: 0 on success; 1 when `check` or `lint` finds a problem, or `diff` "
                "finds a change; 2 for a mistake in the input or the options (each printed on one "
-               "line as path:line:column: CODE what is wrong — how to fix it). "
+               "line as path:line:column: CODE what is wrong — how to fix it), or for an output that "
+               "cannot be written (OUTPUT-WRITE); 128 + the signal's number (130 for Ctrl+C) when "
+               "SIGINT, SIGTERM or SIGHUP stops it, leaving the earlier outputs as they were. "
                "Dates in the outputs come from SOURCE_DATE_EPOCH when it is set, else from the "
                "last git commit that touched the content folder, else from the edition date in guide.yaml.",
     )
@@ -60,8 +64,35 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    # SIGINT, SIGTERM and SIGHUP stop a command cleanly: workers stopped,
+    # staged files removed, the lock released, one line and 128 + the signal.
+    with interrupt.handled():
+        args = parser().parse_args(argv)
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        try:
+            return _main(args, console)
+        except (interrupt.Stopped, KeyboardInterrupt) as exc:
+            return _stopped(exc, args, console)
+
+
+def _stopped(exc: BaseException, args, console: Console) -> int:
+    signum = getattr(exc, "signum", None) or interrupt.received() or signal.SIGINT
+    name = signal.Signals(signum).name
+    if args.command == "watch":
+        text = f"Watch stopped ({name}); the last good outputs are kept."
+    elif interrupt.outputs_written():
+        text = f"Stopped ({name}) after the new outputs were written."
+    elif args.command in ("build", "check"):
+        text = f"Build stopped ({name}); earlier outputs were left as they were."
+    else:
+        text = f"Stopped ({name})."
+    console.print(text, markup=False, highlight=False)
+    if args.debug:
+        console.print_exception()
+    return 128 + signum
+
+
+def _main(args, console: Console) -> int:
     project = Project.at(ROOT, args.content, args.out)
     started = time.perf_counter()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -13,7 +12,8 @@ from .errors import GuideError
 from .load import load
 from .manifest import manifest_text
 from .model import Guide, Variant
-from .outputs import Staging, atomic_path, build_lock
+from .outputs import Staging, atomic_path, build_lock, disk_errors, final_path
+from . import workers as processes
 
 @dataclass(frozen=True)
 class Project:
@@ -93,7 +93,7 @@ def _job(guide: Guide, renderer, job: Job, step: Callable[[str], None]) -> list[
     for variant in job.pdfs:
         step(f"Laying out and writing {variant.title} PDF")
         document, logged = layout_book(guide, renderer, variant)
-        write_pdf(document, logged, job.paths[variant.name], guide.brand.font.family)
+        write_pdf(document, logged, job.paths[variant.name], guide.brand.font_families)
         if variant == guide.page_source:
             source_document = document
     if job.epub:
@@ -110,7 +110,12 @@ def _run_job(project: Project, job: Job) -> list[str]:
     """A job in a worker process, which loads the guide for itself."""
     from .render import Renderer
     guide = load(project.content, project.styles / "brand.yaml")
-    return _job(guide, Renderer(guide, project.templates, project.styles), job, lambda _msg: None)
+    with disk_errors(_first_output(job)):
+        return _job(guide, Renderer(guide, project.templates, project.styles), job, lambda _msg: None)
+
+
+def _first_output(job: Job) -> Path:
+    return final_path(job.paths[(job.pdfs or [job.epub])[0].name])
 
 
 def build(project: Project, variants: list[str] | None = None,
@@ -129,7 +134,8 @@ def build(project: Project, variants: list[str] | None = None,
         return project.out / output_name(meta.slug, meta.edition.number, variant.name, variant.format)
 
     keys = input_keys(guide, project.content, project.templates, project.styles)
-    with build_lock(project.out):
+    with build_lock(project.out, step):
+        stage = Staging(project.out)        # first clears what a killed build left
         cached = reusable(project.out, keys) if use_cache else set()
         for variant in chosen:
             if variant.name in cached:
@@ -137,7 +143,6 @@ def build(project: Project, variants: list[str] | None = None,
                 outputs[variant.name] = target(variant)
         if all(v.name in cached for v in chosen):
             return Built(guide, outputs, project.out / "manifest.json", reused=set(cached) & set(outputs))
-        stage = Staging(project.out)
         try:
             todo = [v for v in chosen if v.name not in cached]
             jobs = _jobs(guide, todo, {v.name: stage.path(target(v)) for v in todo}, target(guide.page_source).name)
@@ -145,16 +150,19 @@ def build(project: Project, variants: list[str] | None = None,
             if workers > 1:
                 # Independent outputs are laid out in parallel, one process each
                 # (WeasyPrint's documents cannot move between processes).
+                # A failure or a signal stops every worker at once.
                 step(f"Building {', '.join(v.title for v in todo)} in {workers} processes")
-                with ProcessPoolExecutor(workers) as pool:
-                    for done in as_completed([pool.submit(_run_job, project, job) for job in jobs]):
-                        for name in done.result():
-                            step(f"{guide.variant(name).title}: written")
+
+                def written(names: list[str]) -> None:
+                    for name in names:
+                        step(f"{guide.variant(name).title}: written")
+                processes.run(_run_job, [(project, job) for job in jobs], workers, written)
             else:
                 from .render import Renderer
                 renderer = Renderer(guide, project.templates, project.styles)
                 for job in jobs:
-                    _job(guide, renderer, job, step)
+                    with disk_errors(_first_output(job)):
+                        _job(guide, renderer, job, step)
             outputs.update({v.name: target(v) for v in todo})
             manifest = project.out / "manifest.json"
             fresh = {n: (p, stage.staged.get(p, p)) for n, p in outputs.items()}

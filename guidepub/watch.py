@@ -32,11 +32,13 @@ def rebuild(project: Project, variants: list[str] | None, say: Callable[[str], N
 
 def run(project: Project, variants: list[str] | None, say: Callable[[str], None],
         stop: threading.Event | None = None) -> None:
-    """Build once, then again after every change, until `stop` is set (or Ctrl+C)."""
+    """Build once, then again after every change, until `stop` is set. Ctrl+C
+    (or SIGTERM, SIGHUP) stops it, during a rebuild too: it raises, and the
+    command line reports it in one line (the rebuild's staged files removed)."""
     folders = [project.content, project.templates, project.styles]
     say(f"Watching {', '.join(str(f) for f in folders)}")
     rebuild(project, variants, say)
-    for changes in watch_files(*folders, stop_event=stop, debounce=300, raise_interrupt=False):
+    for changes in watch_files(*folders, stop_event=stop, debounce=300, raise_interrupt=True):
         names = sorted({Path(path).name for _, path in changes})
         say(f"Changed: {', '.join(names)}")
         rebuild(project, variants, say)

@@ -1,0 +1,82 @@
+"""Worker processes that build outputs in parallel and never outlive the build.
+
+They are started fresh (`spawn`), not forked, so they hold none of the
+parent's open files (above all, not the lock on the output folder). Each dies
+with its parent (PR_SET_PDEATHSIG, on Linux) even if the parent is killed
+outright, and leaves Ctrl+C and hang-ups to the parent, which stops them at
+once when a job fails or a signal stops the build."""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
+from typing import Any, Callable
+
+from . import interrupt
+
+PR_SET_PDEATHSIG = 1
+
+
+def _start(parent: int) -> None:
+    """First thing in each worker: ignore Ctrl+C (the parent handles it),
+    die by default on SIGTERM and SIGHUP, and die when the parent does."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, interrupt.SIGNALS)
+    if sys.platform.startswith("linux"):
+        with suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:          # the parent died before that took effect
+        os._exit(1)
+
+
+def run(function: Callable[..., Any], calls: list[tuple], workers: int,
+        done: Callable[[Any], None]) -> None:
+    """Call function(*args) for every args in `calls`, in `workers` processes,
+    and pass each result to `done` as it arrives. If anything goes wrong (a
+    job raises, or a signal stops the build) the workers are stopped at once,
+    not after the jobs they are running, and the exception goes on."""
+    pool = None
+    try:
+        with interrupt.held(), interrupt.starting_children():
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_start, initargs=(os.getpid(),))
+            pending = {pool.submit(function, *args) for args in calls}
+        while pending:
+            # A timed wait, so that a signal is handled within a fraction of a second.
+            finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done(future.result())
+    except BaseException as exc:
+        if pool is not None:
+            stop(pool)
+        if isinstance(exc, BrokenProcessPool) and interrupt.received():
+            # The same signal reached the workers (sent to the process group) first.
+            raise interrupt.Stopped(interrupt.received()) from None
+        raise
+    pool.shutdown()
+
+
+def stop(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:
+    """End the pool's processes now (SIGTERM, then SIGKILL after `grace`
+    seconds) and wait for them; pool.shutdown() alone lets running jobs finish."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with suppress(Exception):
+            process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        with suppress(Exception):
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.exitcode is None:
+                process.kill()
+                process.join(grace)
+    pool.shutdown(wait=True, cancel_futures=True)
