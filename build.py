@@ -15,7 +15,8 @@ VENV_PYTHON = HERE / ".venv" / "bin" / "python"
 
 
 def _outside_venv() -> int:
-    if VENV_PYTHON.is_file() and Path(sys.prefix).resolve() != (HERE / ".venv").resolve():
+    if VENV_PYTHON.is_file() and not os.environ.get("GUIDEPUB_HANDED_OVER"):
+        os.environ["GUIDEPUB_HANDED_OVER"] = "1"       # once: never a loop
         os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), str(Path(__file__).resolve()), *sys.argv[1:]])
     print("The publisher's Python packages are not installed. Set up once with `make` "
           f"(in {HERE}); it makes .venv with every package. Then run `.venv/bin/python build.py` "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import signal
 import sys
 import time
@@ -15,13 +17,50 @@ from .errors import GuideError
 from .load import load
 from .pipeline import Project, build, output_name
 
-KINDS = ("metadata", "text", "structure", "pages")      # what `diff` compares (guidepub.diff.KINDS)
+from .diff import KINDS                                    # what `diff` compares
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+COMMANDS = ["build", "check", "lint", "diff", "watch", "new"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with "did you mean" for a mistyped command or option."""
+
+    _argv: list[str] = []
+
+    def parse_args(self, args=None, namespace=None):
+        self._argv = list(sys.argv[1:] if args is None else args)
+        return super().parse_args(args, namespace)
+
+    def error(self, message: str):
+        known = [o for a in self._actions for o in a.option_strings]
+        for arg in self._argv:
+            name = arg.split("=", 1)[0]
+            if name.startswith("--") and not any(o.startswith(name) for o in known):
+                close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+                message = f"unknown option {name}" + (f" — did you mean '{close[0]}'?" if close else "")
+                super().error(message)
+        words = re.findall(r"invalid choice: '([^']*)'|unrecognized arguments: (.*)", message)
+        for choice, unknown in words:
+            options = COMMANDS if choice else known
+            for word in ([choice] if choice else unknown.split()):
+                close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+                if close:
+                    message += f" — did you mean '{close[0]}'?"
+        super().error(message)
+
+
+def _version() -> str:
+    from importlib.metadata import version
+    from . import __version__
+    return (f"guidepub {__version__} (WeasyPrint {version('weasyprint')}, ebooklib {version('ebooklib')}, "
+            f"Python {sys.version.split()[0]})")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="python build.py",
         description="Build the guide in content/ into accessible editions (PDF/UA-1 and EPUB 3) in "
                     "dist/, prove their accessibility, or show what a change did to them.",
@@ -33,15 +72,17 @@ def parser() -> argparse.ArgumentParser:
                "Dates in the outputs come from SOURCE_DATE_EPOCH when it is set, else from the "
                "last git commit that touched the content folder, else from the edition date in guide.yaml.",
     )
-    p.add_argument("command", nargs="?", default="build", choices=["build", "check", "lint", "diff", "watch"],
+    p.add_argument("command", nargs="?", default="build", choices=COMMANDS,
                    help="build: write the PDF and EPUB (the default); check: build, then prove "
                         "accessibility (content lint, PDF/UA-1 structure, EPUBCheck, Ace by DAISY, "
                         "cross-format parity, honest metadata) and write dist/check-report.json and .md; "
                         "lint: only validate the content and run the content lint (fast, writes nothing); "
                         "diff BASE HEAD: show what changed between two build folders (or --rev A..B); "
                         "watch: build, then rebuild the affected outputs whenever content/, templates/ "
-                        "or styles/ change (Ctrl+C stops)")
-    p.add_argument("sides", nargs="*", metavar="BASE HEAD", help="for diff: two build folders")
+                        "or styles/ change (Ctrl+C stops); new DIR: start a new guide in DIR that "
+                        "builds and passes check at once (asks for --title, --language and --colour "
+                        "when they are not given)")
+    p.add_argument("sides", nargs="*", metavar="BASE HEAD", help="for diff: two build folders; for new: DIR")
     p.add_argument("--rev", metavar="A..B",
                    help="for diff: build git revisions A and B (in worktrees, cached) and compare them")
     p.add_argument("--fail-on", default=",".join(KINDS), metavar="KINDS",
@@ -53,6 +94,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--variant", action="append", metavar="NAME",
                    help="build this edition variant (repeat for more; 'all' for every one). "
                         "Default: screen and epub. `--list` shows them all")
+    p.add_argument("--format", choices=["all", "pdf", "epub"], default="all",
+                   help="build only the PDF or only the EPUB editions of those chosen (default: all)")
+    p.add_argument("--title", help="for new: the guide's title")
+    p.add_argument("--language", help="for new: its language tag, e.g. en-GB (default) or cy")
+    p.add_argument("--colour", metavar="#RRGGBB",
+                   help="for new: the brand's main colour (darkened if it needs more contrast)")
+    p.add_argument("--version", action="version", version=_version())
     p.add_argument("--list", action="store_true",
                    help="list the edition variants that can be built, with their file names, and exit")
     p.add_argument("--no-cache", action="store_true",
@@ -95,10 +143,7 @@ def _stopped(exc: BaseException, args, console: Console) -> int:
 def _main(args, console: Console) -> int:
     project = Project.at(ROOT, args.content, args.out)
     started = time.perf_counter()
-
-    def step(message: str) -> None:
-        if not args.quiet:
-            console.print(f"[bold blue]•[/] {message}")
+    step = _Steps(console, args.quiet)
 
     try:
         if args.list:
@@ -115,8 +160,10 @@ def _main(args, console: Console) -> int:
                 if args.debug:
                     console.print_exception()
                 return 2
+        if args.command == "new":
+            return _new(args, console)
         if args.sides:
-            parser().error("BASE and HEAD are only for diff")
+            parser().error("BASE and HEAD are only for diff (and DIR for new)")
         if args.command == "watch":
             from . import watch
             watch.run(project, args.variant, lambda text: console.print(text, markup=False))
@@ -134,11 +181,15 @@ def _main(args, console: Console) -> int:
         if args.command == "check":      # the checks need the page-source PDF and the EPUB
             defaults = [v.name for v in load(project.content, project.styles / "brand.yaml").variants if v.default]
             variants = defaults + [v for v in (args.variant or []) if v not in defaults]
+        if args.format != "all":
+            variants = _of_format(project, variants, args.format, keep=args.command == "check")
         built = build(project, variants, step, use_cache=not args.no_cache)
+        step.done()
         if args.command == "check":
-            step("Checking accessibility")
             from . import check
-            return _report(check.run(built.guide, built.outputs), project.out, console)
+            report = check.run(built.guide, built.outputs, step)
+            step.done()
+            return _report(report, project.out, console)
     except GuideError as exc:
         console.print(f"[bold red]Build failed[/]: {len(exc.problems)} problem(s); "
                       "earlier outputs were left as they were.", highlight=False)
@@ -155,34 +206,71 @@ def _main(args, console: Console) -> int:
     return 0
 
 
+class _Steps:
+    """Progress: one line a step, and how long a step took when it took
+    more than a second (`-q`: nothing)."""
+
+    def __init__(self, console: Console, quiet: bool):
+        self.console, self.quiet = console, quiet
+        self.current: tuple[str, float] | None = None
+
+    def __call__(self, message: str) -> None:
+        self.done()
+        if not self.quiet:
+            self.console.print(f"[bold blue]•[/] {message}", markup=True, highlight=False)
+        self.current = (message, time.perf_counter())
+
+    def done(self) -> None:
+        if self.current and not self.quiet:
+            took = time.perf_counter() - self.current[1]
+            if took >= 1:
+                self.console.print(f"  [dim]{took:.1f} s[/]", markup=True, highlight=False)
+        self.current = None
+
+
+def _of_format(project: Project, variants: list[str] | None, fmt: str, keep: bool) -> list[str]:
+    """The chosen variants of one format (`check` still builds what it checks)."""
+    guide = load(project.content, project.styles / "brand.yaml")
+    from .pipeline import choose
+    chosen = [v.name for v in choose(guide, variants) if v.format == fmt or (keep and v.default)]
+    if not chosen:
+        raise GuideError.one("VARIANT-UNKNOWN", f"none of the chosen editions is {fmt.upper()}",
+                             hint="`--list` shows the editions and their formats")
+    return chosen
+
+
+def _new(args, console: Console) -> int:
+    """`new DIR`: ask for what is missing (when a person is there to answer)."""
+    from .scaffold import create
+    if len(args.sides) != 1:
+        raise GuideError.one("NEW-USAGE", "new needs one folder", hint="python build.py new my-guide")
+    answers = {"title": args.title, "language": args.language, "colour": args.colour}
+    defaults = {"title": "My guide", "language": "en-GB", "colour": "#005EB8"}
+    questions = {"title": "Title of the guide", "language": "Language tag (en-GB, cy, fr, ...)",
+                 "colour": "Main colour of the brand (#RRGGBB)"}
+    for key, value in answers.items():
+        if value is None:
+            if sys.stdin.isatty():
+                typed = console.input(f"{questions[key]} [{defaults[key]}]: ").strip()
+                answers[key] = typed or defaults[key]
+            else:
+                answers[key] = defaults[key]
+    folder = Path(args.sides[0])
+    notes = create(folder, answers["title"], answers["language"], answers["colour"],
+                   ROOT / "styles" / "brand.yaml")
+    for note in notes:
+        console.print(f"Note: {note}", markup=False)
+    if not args.quiet:
+        console.print(f"[green]✓[/] A new guide in {folder}. Build it with:\n"
+                      f"  python build.py --content {folder} --variant all\n"
+                      f"  python build.py check --content {folder}", highlight=False)
+    return 0
+
+
 def _diff(args, project: Project, console: Console) -> int:
     """Exit 0 when nothing changed, 1 when something in --fail-on did, 2 on error."""
-    from .diff import compare
-    from .diff.report import write_reports
-    from .diff.revisions import build_revision, revision_epoch
-    fail_on = {k.strip() for k in args.fail_on.split(",") if k.strip()}
-    if fail_on - set(KINDS):
-        raise GuideError.one("DIFF-USAGE", f"--fail-on knows {', '.join(KINDS)}, not {', '.join(fail_on - set(KINDS))}")
-    if args.rev:
-        if args.sides or ".." not in args.rev:
-            raise GuideError.one("DIFF-USAGE", "give either --rev A..B or two build folders",
-                                 hint="e.g. python build.py diff --rev main..HEAD")
-        base_rev, head_rev = args.rev.split("..", 1)
-        epoch = revision_epoch(ROOT, head_rev or "HEAD")
-        cache = ROOT / ".cache" / "builds"
-        base = build_revision(ROOT, base_rev, epoch, cache)
-        head = build_revision(ROOT, head_rev or "HEAD", epoch, cache)
-    elif len(args.sides) == 2:
-        base, head = (Path(p).resolve() for p in args.sides)
-    else:
-        raise GuideError.one("DIFF-USAGE", "diff needs BASE and HEAD build folders, or --rev A..B")
-    out = project.out if args.out else ROOT / "dist" / "diff"
-    diff, a, b = compare(base, head)
-    written = write_reports(diff, a, b, out)
-    changed = diff.changed & fail_on
-    console.print(f"{'No change' if diff.identical else 'Changed: ' + (', '.join(sorted(diff.changed)) or 'nothing that counts')}"
-                  f"; reports: {', '.join(str(p) for p in written)}", markup=False)
-    return 1 if changed else 0
+    from .diff.command import run
+    return run(args, project, console, ROOT)
 
 
 def _list(project: Project, console: Console) -> int:

@@ -122,7 +122,7 @@ def _brand(project_brand: Path, brand_dir: Path, colours: dict[str, str]) -> str
     fonts = (project_brand.parent / "../node_modules").resolve()
     text = text.replace("../node_modules", os.path.relpath(fonts, brand_dir.resolve()))
     block = "colours:\n" + "".join(f"  {role}: \"{value}\"\n" for role, value in colours.items())
-    text = re.sub(r"(?ms)^colours:\n(?:[ \t]+.*\n|[ \t]*#.*\n|\n)*", block, text, count=1)
+    text = re.sub(r"(?m)^colours:\n(?:[ \t]+.*\n)*", block, text, count=1)
     text = re.sub(r"(?m)^name: .*$", "name: The guide's own brand (made by `build.py new`)", text, count=1)
     text = re.sub(r"(?m)^mark: .*$", "mark: mark.svg", text, count=1)
     return text
@@ -201,8 +201,8 @@ Each chapter is a Markdown file listed in guide.yaml.
 
 ## Building the guide
 
-Run the build from the publishing tool's folder. It makes a PDF for screens,
-a large print PDF, a PDF for printers and an EPUB for reading apps.
+Run the build from the publishing tool's folder. It makes a document for
+screens, one in large print, one for printers and an ebook for reading apps.
 
 ::: activity Try a change
 Change a sentence in this chapter. Build the guide again and find your change.
@@ -254,7 +254,7 @@ Guide
 : A document that helps people do something.
 
 Edition
-: One format of the guide, such as the large print PDF.
+: One format of the guide, such as the large print edition.
 
 ::: key-points
 - Blocks make a chapter easy to scan.

@@ -80,7 +80,7 @@ class Report:
         return json_path, md_path
 
 
-def run(guide, outputs: dict[str, Path]) -> Report:
+def run(guide, outputs: dict[str, Path], step=lambda _message: None) -> Report:
     """Run every check on a built guide: the content, every PDF variant's
     structure, the EPUB, and the parity of the page-source PDF and the EPUB.
     The metadata check runs last: a conformance claim is only true when
@@ -93,13 +93,18 @@ def run(guide, outputs: dict[str, Path]) -> Report:
 
     source = guide.page_source.name
     epub = next(outputs[v.name] for v in guide.variants if v.format == "epub" and v.name in outputs)
+    step("Checking the content (lint)")
     results = [check_content(guide)]
     for variant in guide.variants:
         if variant.format == "pdf" and variant.name in outputs:
+            step(f"Checking the PDF structure (PDF/UA-1): {variant.title}")
             result = check_pdf(outputs[variant.name], guide)
             if variant.name != source:
                 result.name, result.title = f"pdf-{variant.name}", f"{result.title}: {variant.title}"
             results.append(result)
-    results += [check_epub(epub), check_parity(outputs[source], epub)]
+    step("Checking the EPUB with EPUBCheck and Ace by DAISY")
+    results.append(check_epub(epub))
+    step("Checking that the PDF and the EPUB agree, and the metadata")
+    results.append(check_parity(outputs[source], epub))
     results.append(check_metadata(epub, other_checks_passed=all(r.passed for r in results)))
     return Report(results)
