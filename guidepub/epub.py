@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from .check.content import check_content
 from .check.metadata import CONFORMS_TO
+from .fonts import needed_families, text_by_role
 from .model import Guide
 from .outputs import atomic_path
 from .render import Renderer, epub_format
@@ -214,12 +215,12 @@ def build_epub(guide: Guide, renderer: Renderer, target: Path,
         assets[path] = f"{folder}/{path.name}"
         return f"../{folder}/{path.name}"
 
-    css = renderer.stylesheet(fmt, url)
     mark = Path(url(renderer.brand_file(guide.brand.mark))).name      # beside the cover, in images/
     cover_alt = f"Cover of {meta.full_title}, published by {meta.publisher}"
-    files = [EpubFile("css/guide.css", "text/css", css.encode("utf-8"), "css")]
-    files += [EpubFile(name, MEDIA_TYPES[path.suffix], path.read_bytes(), f"asset-{i}")
-              for i, (path, name) in enumerate(sorted(assets.items(), key=lambda a: a[1]), 1)]
+    # The stylesheet is written last, when the text is known: it declares (and
+    # the EPUB packs) only the brand fonts the text needs.
+    stylesheet = EpubFile("css/guide.css", "text/css", b"", "css")
+    files = [stylesheet]
     files.append(EpubFile("images/cover.svg", "image/svg+xml",
                           renderer.page("epub/cover.svg.j2", fmt, cover_alt=cover_alt,
                                         mark_href=mark).encode("utf-8"),
@@ -244,7 +245,8 @@ def build_epub(guide: Guide, renderer: Renderer, target: Path,
     nav = EpubFile("nav.xhtml", "application/xhtml+xml", b"", "nav", properties=("nav",), in_spine=True)
     files.append(nav)
     for doc in guide.documents:
-        content = renderer.partial("partials/document.html.j2", doc=doc, body=renderer.body(doc, fmt))
+        content = renderer.partial("partials/document.html.j2", doc=doc, body=renderer.body(doc, fmt),
+                                   title=renderer.title(doc, fmt))
         files.append(EpubFile(f"{doc.id}.xhtml", "application/xhtml+xml",
                               _xhtml(renderer, fmt, doc.meta.title, content), f"doc-{doc.id}",
                               in_spine=True))
@@ -255,5 +257,19 @@ def build_epub(guide: Guide, renderer: Renderer, target: Path,
     nav.content = _xhtml(renderer, fmt, "Contents", renderer.page(
         "epub/nav.xhtml.j2", fmt, page_list=[(number, f"{name}#page-{number}") for number, name, _ in plan]))
     mark_pages(files, plan)
+    stylesheet.content = renderer.stylesheet(fmt, url, needed_fonts(guide, renderer, files)).encode("utf-8")
+    files[1:1] = [EpubFile(name, MEDIA_TYPES[path.suffix], path.read_bytes(), f"asset-{i}")
+                  for i, (path, name) in enumerate(sorted(assets.items(), key=lambda a: a[1]), 1)]
     return write_epub(book, files, target, guide.build_date)
+
+
+def needed_fonts(guide: Guide, renderer: Renderer, files: list[EpubFile]) -> set[str]:
+    """The brand families the EPUB's text is set in (fonts.py): only those
+    are declared and packed."""
+    chars: dict[str, set[str]] = {"body": set(), "heading": set(), "monospace": set()}
+    for f in files:
+        if f.media_type == "application/xhtml+xml":
+            text_by_role(_tree(f), chars)
+    base = guide.brand_path.parent if guide.brand_path else renderer.styles
+    return needed_families(guide.brand, base, chars)
 

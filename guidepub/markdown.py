@@ -3,9 +3,11 @@ attributes, definition lists and one container per block type."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore, replace, smartquotes, text_join
 from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
 from mdit_py_plugins.container import container_plugin
@@ -25,6 +27,7 @@ class BlockType:
     name: str
     default_title: str | None
     titled: bool = True
+    has_text: bool = True       # the opening line may carry text (a title or an attribution)
 
 
 BLOCK_TYPES: dict[str, BlockType] = {b.name: b for b in (
@@ -35,7 +38,7 @@ BLOCK_TYPES: dict[str, BlockType] = {b.name: b for b in (
     BlockType("quote", None, titled=False),
     BlockType("resources", "Further resources"),
     # The whole further resources list from the guide's resources file; its body stays empty.
-    BlockType("resource-list", None, titled=False),
+    BlockType("resource-list", None, titled=False, has_text=False),
 )}
 
 
@@ -47,17 +50,107 @@ def block_name(token_type: str) -> str | None:
     return None
 
 
+def block_text(info: str, block: BlockType) -> str:
+    """The Markdown the author wrote after the block's name."""
+    return info.strip()[len(block.name):].strip()
+
+
 def block_title(info: str, block: BlockType) -> str | None:
-    rest = info.strip()[len(block.name):].strip()
-    return rest or block.default_title
+    """A block's title (or a quotation's attribution) as plain text: what a
+    reader sees, without Markdown marks."""
+    rest = block_text(info, block)
+    if not rest:
+        return block.default_title
+    rest = re.sub(r"\[\^[^\]\s]+\]", "", rest)         # a footnote reference is not text
+    return " ".join(inline_text(_plain_parser().parseInline(rest, {})[0]).split()) or block.default_title
 
 
 def inline_text(inline: Token) -> str:
     """The text a reader sees in an inline token (or an image's alt): after
-    typographic quotes, with a space where a line was wrapped."""
+    typographic quotes, with a space where a line was wrapped. Emphasis,
+    code and link text are kept as text; footnote references and images
+    (their alt is not text on the page) are left out."""
     return "".join(" " if c.type in ("softbreak", "hardbreak") else c.content
                    for c in inline.children or []
                    if c.type in ("text", "code_inline", "softbreak", "hardbreak"))
+
+
+# --- inline Markdown outside the body ----------------------------------------
+#
+# Captions (an image's title), block titles and attributions (the text after a
+# block's name) and the document's title (front matter, passed in env[TITLE])
+# are Markdown too. They are parsed with the body, in reading order, into
+# inline tokens of their own, so footnote references in them are numbered
+# with the body's and their notes are kept.
+
+TITLE = "title"                 # env key: the document's title, as written
+TITLE_INLINE = "title_inline"   # env key: after parsing, that title as an inline token
+_EXTRAS = "_inline_extras"      # env key: the inline tokens made here, for the typographer
+
+
+def caption_inline(image: Token) -> Token | None:
+    """The parsed caption of an image token, if it has one."""
+    return image.meta.get("caption")
+
+
+def text_inline(container: Token) -> Token | None:
+    """The parsed title (or attribution) of a block's opening token, if written."""
+    return container.meta.get("text")
+
+
+def _parse_inline(state: StateCore, src: str, host: Token | None) -> Token:
+    inline = Token("inline", "", 0)
+    inline.content = src
+    inline.map = host.map if host is not None else None
+    inline.children = []
+    state.md.inline.parse(src, state.md, state.env, inline.children)
+    state.env.setdefault(_EXTRAS, []).append(inline)
+    return inline
+
+
+def _inline_in_order(state: StateCore) -> None:
+    """The core `inline` rule, which also parses the document's title, block
+    titles and captions, each where a reader meets it."""
+    title = state.env.get(TITLE)
+    if title is not None and not state.inlineMode:
+        state.env[TITLE_INLINE] = _parse_inline(state, title, None)
+    for token in state.tokens:
+        name = block_name(token.type)
+        if name in BLOCK_TYPES and token.nesting == 1 and BLOCK_TYPES[name].has_text:
+            text = block_text(token.info, BLOCK_TYPES[name])
+            if text:
+                token.meta["text"] = _parse_inline(state, text, token)
+        if token.type != "inline":
+            continue
+        if token.children is None:
+            token.children = []
+        state.md.inline.parse(token.content, state.md, state.env, token.children)
+        for child in token.children:
+            caption = str(child.attrGet("title") or "") if child.type == "image" else ""
+            if caption.strip():
+                child.meta["caption"] = _parse_inline(state, caption, token)
+
+
+def _typeset_extras(state: StateCore) -> None:
+    """Typographic quotes and replacements for the inline tokens made above,
+    which are not in the token stream the typographer walks."""
+    extras = state.env.pop(_EXTRAS, None)
+    if not extras:
+        return
+    sub = StateCore("", state.md, state.env)
+    sub.tokens = extras
+    for rule in (replace, smartquotes, text_join):
+        rule(sub)
+
+
+_PLAIN: MarkdownIt | None = None
+
+
+def _plain_parser() -> MarkdownIt:
+    global _PLAIN
+    if _PLAIN is None:
+        _PLAIN = make_parser()
+    return _PLAIN
 
 
 def make_parser() -> MarkdownIt:
@@ -78,4 +171,6 @@ def make_parser() -> MarkdownIt:
     md.options["quotes"] = "‘’“”"
     for name in BLOCK_TYPES:
         container_plugin(md, name)
+    md.core.ruler.at("inline", _inline_in_order)
+    md.core.ruler.push("typeset_extras", _typeset_extras)
     return md

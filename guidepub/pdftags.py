@@ -22,14 +22,29 @@ class Node:
     children: list["Node"] = field(default_factory=list)
     attributes: dict = field(default_factory=dict)     # from /A, e.g. {"/Scope": "/Column"}
     annotations: list[tuple[int, int]] = field(default_factory=list)   # objgen of link annotations
+    # Own text and children in the order the element holds them: a Link holds
+    # its text directly, beside the elements of its <em> or <code>.
+    parts: list["str | Node"] = field(default_factory=list, repr=False)
+    note: bool = False          # a Link to a footnote: its text is the note's number
 
     def walk(self) -> Iterator["Node"]:
         yield self
         for child in self.children:
             yield from child.walk()
 
-    def all_text(self) -> str:
-        return self.text + "".join(c.all_text() for c in self.children)
+    def all_text(self, notes: bool = True) -> str:
+        """The text the element encloses; with notes=False, without the
+        numbers of the notes it cites (a heading's own text, as its bookmark
+        and the content give it)."""
+        if not notes and self.note:
+            return ""
+        if self.parts:
+            return "".join(p if isinstance(p, str) else p.all_text(notes) for p in self.parts)
+        return self.text + "".join(c.all_text(notes) for c in self.children)
+
+
+# Where a note reference points: the renderer's note ids, `{doc}--fn{n}`.
+NOTE_DEST = re.compile(r"--fn\d+$")
 
 
 def _to_unicode(font: pikepdf.Object) -> dict[int, str]:
@@ -77,14 +92,17 @@ def marked_text(pdf: pikepdf.Pdf) -> tuple[dict[tuple[int, int], str], list[tupl
         cmap: dict[int, str] = {}
         width = 2
         # WeasyPrint writes no space where a line breaks; notice the new line
-        # (a change of baseline) and put the space back.
-        moved, baseline = False, None
+        # (a change of baseline) and put the space back. A superscript (a note's
+        # number) also changes the baseline, by less than a line and going on
+        # to the right: that is no new line.
+        moved, baseline, x_before, scale, size = False, None, 0.0, 1.0, 0.0
         for operands, op in pikepdf.parse_content_stream(page):
             name = str(op)
             if name == "Tm":
-                y = float(operands[5])
-                moved = moved or (baseline is not None and abs(y - baseline) > 0.5)
-                baseline = y
+                x, y = float(operands[4]), float(operands[5])
+                if baseline is not None and abs(y - baseline) > 0.5:
+                    moved = moved or x <= x_before + 0.5 or abs(y - baseline) > 0.9 * size
+                baseline, x_before, scale = y, x, abs(float(operands[3])) or 1.0
             elif name in ("Td", "TD", "T*"):
                 moved = True
             if name in ("BDC", "BMC"):
@@ -99,6 +117,7 @@ def marked_text(pdf: pikepdf.Pdf) -> tuple[dict[tuple[int, int], str], list[tupl
             elif name == "EMC" and stack:
                 stack.pop()
             elif name == "Tf":
+                size = float(operands[1]) * scale
                 font = fonts.get(str(operands[0]))
                 if font is not None:
                     key = font.objgen
@@ -175,6 +194,7 @@ def tag_tree(pdf: pikepdf.Pdf, text: dict[tuple[int, int], str]) -> Node:
         if isinstance(obj, int) or (isinstance(obj, pikepdf.Object) and obj._type_name == "integer"):
             if page is not None:
                 parent.text += text.get((page, int(obj)), "")
+                parent.parts.append(text.get((page, int(obj)), ""))
             return
         if isinstance(obj, pikepdf.Array):
             for item in obj:
@@ -190,11 +210,13 @@ def tag_tree(pdf: pikepdf.Pdf, text: dict[tuple[int, int], str]) -> Node:
             return
         if kind == "/OBJR":
             parent.annotations.append(obj.Obj.objgen)
+            parent.note = parent.note or bool(NOTE_DEST.search(str(obj.Obj.get("/Dest", ""))))
             return
         node = Node(str(obj.get("/S", "")).lstrip("/"),
                     str(obj.Alt) if "/Alt" in obj else None, page=page,
                     attributes=_attributes(obj.get("/A")))
         parent.children.append(node)
+        parent.parts.append(node)
         if "/K" in obj:
             visit(obj.K, node, page)
 

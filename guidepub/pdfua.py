@@ -5,6 +5,10 @@
   P elements directly) get an LBody around it;
 - link annotations get a description (/Contents) from the link's text,
   instead of the raw destination name;
+- a link whose text holds emphasis or code has one annotation, owned by its
+  Link element: WeasyPrint gives each inline box inside a link an annotation
+  of its own, owned by that box's element (a NonStruct), out of reach of
+  the Link;
 - running heads and page numbers, which WeasyPrint marks with MCIDs that
   the structure tree never references (upstream issue 1836), become
   pagination artifacts.
@@ -87,6 +91,71 @@ def _wrap_list_body(pdf: pikepdf.Pdf, item: Dictionary) -> None:
     item.K = Array(kept + [body])
 
 
+def _objrs(element: Dictionary) -> list[Dictionary]:
+    return [k for k in _kids(element) if isinstance(k, Dictionary) and k.get("/Type") == "/OBJR"]
+
+
+def _link_above(element: Dictionary) -> Dictionary | None:
+    """The nearest Link element that holds `element`, if any."""
+    parent = element.get("/P")
+    while isinstance(parent, Dictionary) and parent.get("/Type") != "/StructTreeRoot":
+        if parent.get("/S") == "/Link":
+            return parent
+        parent = parent.get("/P")
+    return None
+
+
+def _merge_nested_links(pdf: pikepdf.Pdf, tree: Dictionary) -> None:
+    """WeasyPrint 70 passes a link down to every inline box inside it
+    (anchors.gather_anchors), so `<a>the <em>best</em> site</a>` gets a second
+    annotation over "best", owned by the <em>'s NonStruct element: unreachable
+    from the Link (PDF-LINK-TREE) and a second stop for the keyboard. The
+    Link's own annotation covers the whole link on that line: grow it to
+    cover the inner one, and drop the inner one from the page, the tree and
+    the parent tree. (A Link with no annotation of its own takes the inner one.)"""
+    dropped: set[tuple[int, int]] = set()
+    moved: dict[int, Dictionary] = {}          # StructParent of an annotation -> its new owner
+    for element, _ in list(_elements(tree)):
+        inner = _objrs(element) if element.get("/S") != "/Link" else []
+        link = _link_above(element) if inner else None
+        if link is None:
+            continue
+        element.K = Array([k for k in _kids(element) if not any(k.objgen == o.objgen for o in inner)])
+        own = _objrs(link)
+        if not own:
+            link.K = Array([*_kids(link), inner[0]])
+            if "/StructParent" in inner[0].Obj:
+                moved[int(inner[0].Obj.StructParent)] = link
+            own, inner = inner[:1], inner[1:]
+        for objr in inner:
+            own[0].Obj.Rect = _union(own[0].Obj.Rect, objr.Obj.Rect)
+            dropped.add(objr.Obj.objgen)
+    gone: set[int] = set()
+    for page in pdf.pages:
+        annots = page.obj.get("/Annots")
+        if annots is None or not dropped:
+            continue
+        gone |= {int(a.StructParent) for a in annots if a.objgen in dropped and "/StructParent" in a}
+        page.obj.Annots = Array([a for a in annots if a.objgen not in dropped])
+    parents = tree.get("/ParentTree")
+    nums = parents.get("/Nums") if isinstance(parents, Dictionary) else None
+    if nums is None or not (gone or moved):
+        return
+    pairs = list(nums)
+    kept = []
+    for i in range(0, len(pairs) - 1, 2):
+        key = int(pairs[i])
+        if key not in gone:
+            kept += [pairs[i], moved[key] if key in moved else pairs[i + 1]]
+    parents.Nums = Array(kept)
+
+
+def _union(a, b) -> Array:
+    xs = [float(v) for v in (a[0], a[2], b[0], b[2])]
+    ys = [float(v) for v in (a[1], a[3], b[1], b[3])]
+    return Array([min(xs), min(ys), max(xs), max(ys)])
+
+
 def complete_tags(path: Path) -> None:
     """Apply every fix to the PDF at `path`, in place."""
     with pikepdf.open(path, allow_overwriting_input=True) as pdf:
@@ -95,6 +164,7 @@ def complete_tags(path: Path) -> None:
             return
         pages = {p.objgen: i for i, p in enumerate(pdf.pages)}
         texts, _ = marked_text(pdf)
+        _merge_nested_links(pdf, tree)
         for element, parent in list(_elements(tree)):
             role = element.get("/S")
             if role == "/TH":

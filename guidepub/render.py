@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Callable
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markdown_it.token import Token
 from markupsafe import Markup, escape
 
 from .errors import GuideError
-from .markdown import BLOCK_TYPES, block_name, block_title, make_parser
+from .markdown import BLOCK_TYPES, block_name, inline_text, make_parser, text_inline
 from .model import Document, Guide
 
 
@@ -51,6 +52,7 @@ class Renderer:
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                keep_trailing_newline=True)
         self.env.filters["split_lines"] = lambda text: text.split("\n")
+        self.env.globals["toc_title"] = self.toc_title
         self.md = make_parser()
         self._install_rules()
 
@@ -100,6 +102,14 @@ class Renderer:
         def table_close(self_r, tokens, idx, options, env):
             return "</table>\n</div>\n"
 
+        def heading_open(self_r, tokens, idx, options, env):
+            # A heading that cites a note: its bookmark is its plain text.
+            tok, inline = tokens[idx], tokens[idx + 1]
+            if not (env["format"].page_refs and _cites_a_note(inline)):
+                return self_r.renderToken(tokens, idx, options, env)
+            label = _css_string(" ".join(inline_text(inline).split()))
+            return _open_tag(tok.tag, dict(tok.attrs, style=f"bookmark-label: {label}"))
+
         def th_open(self_r, tokens, idx, options, env):
             return _open_tag("th", dict(tokens[idx].attrs, scope="col"))
 
@@ -139,15 +149,49 @@ class Renderer:
         rules("table_open", table_open)
         rules("table_close", table_close)
         rules("th_open", th_open)
+        rules("heading_open", heading_open)
         rules("footnote_ref", footnote_ref)
         rules("footnote_block_open", footnote_block_open)
         rules("footnote_block_close", footnote_block_close)
         rules("footnote_open", footnote_open)
         rules("footnote_anchor", footnote_anchor)
 
+    def _env(self, doc: Document, fmt: Format) -> dict:
+        return {"docId": doc.id, "format": fmt, "doc": doc, "blocks": 0, "paragraphs": 0, "links": []}
+
     def body(self, doc: Document, fmt: Format) -> Markup:
-        env = {"docId": doc.id, "format": fmt, "doc": doc, "blocks": 0, "paragraphs": 0, "links": []}
-        return Markup(self._render(doc.tokens, env, level=1))
+        return Markup(self._render(doc.tokens, self._env(doc, fmt), level=1))
+
+    def inline(self, inline: Token | None, env: dict) -> Markup:
+        """Markdown outside the body (a caption, a title, a block's title or
+        attribution), with the body's rules: links, cross-references, notes."""
+        if inline is None:
+            return Markup("")
+        return Markup(self.md.renderer.renderInline(inline.children or [], self.md.options, env))
+
+    def title(self, doc: Document, fmt: Format) -> Markup:
+        """The document's title as its heading shows it."""
+        if doc.title_inline is None:
+            return Markup(escape(doc.meta.title))
+        return self.inline(doc.title_inline, self._env(doc, fmt))
+
+    def title_style(self, doc: Document, fmt: Format) -> str:
+        """For the PDF, when the title cites a note: the bookmark and running
+        head take the plain title, not the note's number too."""
+        if not (fmt.page_refs and _cites_a_note(doc.title_inline)):
+            return ""
+        text = _css_string(doc.meta.title)
+        return f"bookmark-label: {text}; string-set: chapter {text}"
+
+    def toc_title(self, doc: Document) -> Markup:
+        """The title for the contents, where it sits inside a link: its
+        emphasis and code, without links or note references (nor ids: the
+        heading has them)."""
+        if doc.title_inline is None:
+            return Markup(escape(doc.meta.title))
+        kept = [c.copy(attrs={}) for c in doc.title_inline.children or []
+                if c.type not in ("link_open", "link_close", "footnote_ref", "image")]
+        return Markup(self.md.renderer.renderInline(kept, self.md.options, self._env(doc, pdf_format())))
 
     def _render(self, tokens, env, level: int) -> str:
         out: list[str] = []
@@ -166,7 +210,8 @@ class Renderer:
                 close = _matching_close(tokens, i)
                 flush()
                 block = BLOCK_TYPES[name]
-                title = block_title(tok.info, block)
+                text = text_inline(tok)
+                title = self.inline(text, env) if text is not None else block.default_title
                 # A titled block is a region with a heading one level down; a
                 # quotation has no heading, so what it holds keeps the level.
                 inner_level = level + 1 if block.titled else level
@@ -181,7 +226,8 @@ class Renderer:
             figure = _figure_at(tokens, i)
             if figure:
                 flush()
-                out.append(self.partial("blocks/figure.html.j2", figure=figure))
+                out.append(self.partial("blocks/figure.html.j2", figure=figure,
+                                        caption=self.inline(figure.caption_inline, env)))
                 i += 3
                 continue
             if tok.type == "heading_open":
@@ -199,6 +245,8 @@ class Renderer:
     def page(self, template: str, fmt: Format, **context) -> str:
         """Render a wrapper template with everything a page may need."""
         return self.partial(template, fmt=fmt, body_of=lambda doc: self.body(doc, fmt),
+                            title_of=lambda doc: self.title(doc, fmt),
+                            title_style_of=lambda doc: self.title_style(doc, fmt),
                             brand=self.guide.brand, meta=self.guide.meta, **context)
 
     # --- stylesheets -------------------------------------------------------
@@ -208,26 +256,44 @@ class Renderer:
         base = self.guide.brand_path.parent if self.guide.brand_path else self.styles
         return (base / rel).resolve()
 
-    def stylesheet(self, fmt: Format, url: Callable[[Path], str]) -> str:
+    def stylesheet(self, fmt: Format, url: Callable[[Path], str], families: set[str] | None = None) -> str:
         """The whole CSS for one format: font faces, then the shared layers,
         then the format's own, with brand tokens written in. `url` turns a
-        brand file (font, mark) into the address the format uses."""
+        brand file (font, mark) into the address the format uses. Each role's
+        font-family token lists its font then the brand's fallbacks; given
+        `families` (stylesheet family names, Font.layers), only those are
+        declared and listed: each output declares only the fonts its text
+        needs (fonts.py)."""
         brand = self.guide.brand
+        declared = {font.family: [(name, faces) for name, faces in font.layers()
+                                  if families is None or name in families] for font in brand.fonts.all()}
         faces = [
             "@font-face {\n"
-            f"  font-family: \"{brand.font.family}\";\n"
+            f"  font-family: \"{name}\";\n"
             f"  src: url(\"{url(self.brand_file(face.file))}\") format(\"woff2\");\n"
             f"  font-weight: {face.weight};\n  font-style: {face.style};\n}}\n"
-            for face in brand.font.faces
+            for font_layers in declared.values() for name, layer in font_layers for face in layer
         ]
         layers = [(self.styles / name).read_text(encoding="utf-8")
                   for name in SHARED_CSS + fmt.css_layers]
         # The brand's own stylesheets come last, so they may restyle anything.
         layers += [self.brand_file(name).read_text(encoding="utf-8") for name in brand.css]
         tokens = {f"colour-{k}": v for k, v in brand.colours.items()}
-        tokens["font-family"] = f"\"{brand.font.family}\", sans-serif"
+        for token, role, generic in (("font-family", "body", "sans-serif"),
+                                     ("font-heading", "heading", "sans-serif"),
+                                     ("font-monospace", "monospace", "monospace")):
+            stack = dict.fromkeys(name for font in brand.fonts.stack(role) for name, _ in declared[font.family])
+            tokens[token] = ", ".join([*(f"\"{family}\"" for family in stack), generic])
         tokens["mark-url"] = f"url(\"{url(self.brand_file(brand.mark))}\")"
         return _apply_tokens("\n".join(faces + layers), tokens)
+
+
+def _cites_a_note(inline: Token | None) -> bool:
+    return inline is not None and any(c.type == "footnote_ref" for c in inline.children or [])
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _open_tag(tag: str, attrs: dict) -> str:

@@ -109,7 +109,8 @@ CASES = {
                                 "CONTENT-IMAGE", line("one.md", "../../etc/box.svg")),
     "figure without alt": (replace("one.md", "![A square box with a tick inside]", "![]"),
                            "CONTENT-ALT", line("one.md", "![](")),
-    "figure without caption": (replace("one.md", ' "A box")', ")"), "CONTENT-CAPTION", line("one.md", "box.svg")),
+    "figure with a width that is not one": (replace("one.md", "{#fig-box}", '{#fig-box width="wide"}'),
+                                            "CONTENT-ATTRIBUTE", line("one.md", "box.svg")),
     "image inside a sentence": (replace("two.md", "has data.", "has ![A box with a tick](figures/box.svg \"B\")."),
                                 "CONTENT-FIGURE", line("two.md", "has ![")),
     # Markdown structure

@@ -180,9 +180,10 @@ def test_figure_without_alt_text_is_an_error(guide_copy):
 
 
 def test_figure_without_caption_or_file(guide_copy):
+    """A caption is optional (tests/test_inline.py); a file is not."""
     edit(guide_copy / "one.md", '(figures/box.svg "A box")', "(figures/nothing.svg)")
     codes = {p.code for p in problems(guide_copy)}
-    assert codes == {"CONTENT-CAPTION", "CONTENT-IMAGE"}
+    assert codes == {"CONTENT-IMAGE"}
 
 
 def test_skipped_heading_level(guide_copy):

@@ -97,7 +97,7 @@ def test_page_count_is_sane(mini):
 def test_only_the_brand_font_is_embedded(mini):
     with pikepdf.open(mini.pdf) as pdf:
         names = _font_names(pdf)
-    assert names and all(n.startswith("Atkinson-Hyperlegible") for n in names), names
+    assert names and all(n.startswith("Brand-Atkinson-Hyperlegible") for n in names), names
 
 
 def test_running_head_shows_the_chapter_title(mini):
@@ -160,3 +160,25 @@ def test_a_large_data_url_is_refused(tmp_path):
     with pytest.raises(GuideError) as info:
         layout(BAD_HTML.format(f'<img src="{data}" alt="A test picture" />'), "", tmp_path)
     assert "data: URL" in info.value.problems[0].message
+
+
+def test_a_link_holding_emphasis_or_code_is_one_link_with_one_annotation(tmp_path):
+    """WeasyPrint gives every inline box inside a link an annotation of its
+    own, outside the Link tag; pdfua.py keeps only the Link's."""
+    html = BAD_HTML.format('<p>See <a href="https://example.org/a">the <em>best</em> and '
+                           '<code>code</code> site</a> and <a href="#x">a <strong><em>nested</em></strong> one</a>.</p>'
+                           '<p id="x">Target.</p>')
+    target = tmp_path / "out.pdf"
+    document, logged = layout(html, "body, code { font-family: 'DejaVu Sans' }", tmp_path)
+    write_pdf(document, logged, target, "DejaVu Sans")
+    with pikepdf.open(target) as pdf:
+        annots = [a for page in pdf.pages for a in page.obj.get("/Annots", [])]
+        assert len(annots) == 2
+        assert [str(a.Contents) for a in annots] == ["the best and code site", "a nested one"]
+        parent_tree = {int(k): v.get("/S") for k, v in zip(pdf.Root.StructTreeRoot.ParentTree.Nums[::2],
+                                                          pdf.Root.StructTreeRoot.ParentTree.Nums[1::2])}
+        assert [parent_tree[int(a.StructParent)] for a in annots] == ["/Link", "/Link"]
+    links = [n for n in read_tags(target).walk() if n.role == "Link"]
+    assert [len(n.annotations) for n in links] == [1, 1]
+    assert {a for n in links for a in n.annotations} == {a.objgen for a in annots}
+    assert [normal(n.all_text()) for n in links] == ["the best and code site", "a nested one"]

@@ -211,3 +211,66 @@ def test_resources_file_is_validated(guide_copy):
     [p] = info.value.problems
     assert (p.code, p.path.name, p.line) == ("CONTENT-SCHEMA", "resources.yaml", 2)
     assert "resources.0.url" in p.message
+
+
+def test_markdown_outside_the_body_renders_with_the_bodys_rules(guide_copy):
+    """Titles, block titles, attributions and captions: emphasis, code, links
+    and cross-references in both formats (tests/test_inline.py builds them)."""
+    one = guide_copy / "one.md"
+    text = one.read_text()
+    for old, new in (("title: First chapter", 'title: "First *chapter* with `code` and [a link](#ch-two)"'),
+                     ('"A box"', '"A *box*, see [](#ch-two)"'),
+                     ("::: activity Try this", "::: activity Try *this* and [a site](https://example.org/a)"),
+                     ("::: quote A composite voice", "::: quote A *composite* voice, [a book](https://example.org/b)")):
+        text = text.replace(old, new)
+    one.write_text(text)
+    guide = load(guide_copy, BRAND)
+    renderer = Renderer(guide, ROOT / "templates", ROOT / "styles")
+    doc = guide.documents[1]
+    assert doc.meta.title == "First chapter with code and a link"
+    for fmt, href in ((epub_format(guide), "ch-two.xhtml"), (pdf_format(), "#ch-two")):
+        html = renderer.partial("partials/document.html.j2", doc=doc, body=renderer.body(doc, fmt),
+                                title=renderer.title(doc, fmt))
+        tree = etree.fromstring(f'<div xmlns="http://www.w3.org/1999/xhtml" '
+                                f'xmlns:epub="http://www.idpf.org/2007/ops">{html}</div>'.encode())
+        [h1] = tree.xpath("//h:h1", namespaces=NS)
+        assert h1.xpath("string()") == doc.meta.title
+        assert h1.xpath("h:em/text()", namespaces=NS) == ["chapter"] and h1.xpath("h:code", namespaces=NS)
+        assert h1.xpath("h:a/@href", namespaces=NS) == [href]
+        [caption] = tree.xpath("//h:figure[@id='fig-box']/h:figcaption", namespaces=NS)
+        assert caption.xpath("h:em/text()", namespaces=NS) == ["box"]
+        assert [(a.get("href"), a.text) for a in caption.xpath("h:a", namespaces=NS)] == [
+            (href, "Chapter 2: Second chapter")]
+        activity = block(tree, "activity")
+        assert heading(activity)[:2] == ("h4", "Try ")
+        assert activity.xpath("h:h4/h:em/text()", namespaces=NS) == ["this"]
+        [quote] = tree.xpath("//h:figure[@class='block-quote']/h:figcaption", namespaces=NS)
+        assert quote.xpath("h:em/text()|h:a/@href", namespaces=NS) == ["composite", "https://example.org/b"]
+    # the PDF's contents keeps the emphasis and code, without a link inside the link
+    toc = str(renderer.toc_title(doc))
+    assert toc == "First <em>chapter</em> with <code>code</code> and a link"
+
+
+def test_figure_width_and_a_figure_without_caption(guide_copy):
+    path = guide_copy / "one.md"
+    path.write_text(path.read_text().replace('(figures/box.svg "A box"){#fig-box}',
+                                             '(figures/box.svg){#fig_box width="30em"}'))
+    guide = load(guide_copy, BRAND)
+    renderer = Renderer(guide, ROOT / "templates", ROOT / "styles")
+    tree = chapter(renderer, "ch-one")
+    [figure] = tree.xpath("//h:figure[@id='fig-box']", namespaces=NS)
+    assert figure.xpath("h:img/@style", namespaces=NS) == ["width: 30em"]
+    assert "".join(figure.xpath("h:figcaption//text()", namespaces=NS)) == "Figure 1."
+
+
+def test_a_title_citing_a_note_gives_bookmark_and_running_head_its_plain_text(guide_copy):
+    path = guide_copy / "two.md"
+    path.write_text(path.read_text().replace("title: Second chapter", 'title: "Second *chapter*[^b]"'))
+    guide = load(guide_copy, BRAND)
+    renderer = Renderer(guide, ROOT / "templates", ROOT / "styles")
+    html = renderer.page("pdf/book.html.j2", pdf_format(), date="x")
+    assert ('<h1 id="ch-two--title" class="document-title" style="bookmark-label: &#34;Second chapter&#34;; '
+            'string-set: chapter &#34;Second chapter&#34;">Second <em>chapter</em><sup class="footnote-ref">') in html
+    # the note is numbered first: the title comes before the body
+    assert '<a href="#ch-two--fn1" id="ch-two--fn1-ref" epub:type="noteref" role="doc-noteref">1</a>' in html
+    assert 'id="ch-two--fn1-ref2"' in html        # and the body cites it again

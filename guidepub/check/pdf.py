@@ -106,7 +106,8 @@ def _links(pdf: pikepdf.Pdf, tags: Node, result: CheckResult) -> None:
 
 
 def _headings(tags: Node, guide: Guide | None, result: CheckResult) -> None:
-    found = [(n.role, normal(n.all_text())) for n in tags.walk() if n.role in HEADINGS]
+    # A heading's own text: a note it cites is not part of it (nor of its bookmark).
+    found = [(n.role, normal(n.all_text(notes=False))) for n in tags.walk() if n.role in HEADINGS]
     previous = 0
     for role, text in found:
         level = int(role[1])
@@ -162,8 +163,8 @@ def _outline(pdf: pikepdf.Pdf) -> list[str]:
 
 
 def _outline_matches(outline: list[str], tags: Node, result: CheckResult) -> None:
-    headings = [normal(n.all_text()) for n in tags.walk() if n.role in HEADINGS]
-    h1s = [normal(n.all_text()) for n in tags.walk() if n.role == "H1"]
+    headings = [normal(n.all_text(notes=False)) for n in tags.walk() if n.role in HEADINGS]
+    h1s = [normal(n.all_text(notes=False)) for n in tags.walk() if n.role == "H1"]
     if not outline:
         result.add("PDF-OUTLINE", "the PDF has no bookmarks", "headings make bookmarks; check print.css")
         return

@@ -11,7 +11,8 @@ from pathlib import Path
 from markdown_it.token import Token
 
 from ..errors import GuideError, Problems
-from ..markdown import BLOCK_TYPES, block_name, inline_text, make_parser
+from ..markdown import (BLOCK_TYPES, TITLE, TITLE_INLINE, block_name, caption_inline, inline_text,
+                        make_parser, text_inline)
 from ..model import ID_PATTERN, DocMeta, Document, Figure, Heading, Table, Target
 from . import figures
 from .files import MAX_IMAGE_BYTES, Refused, inside, read_limited, read_text
@@ -31,6 +32,7 @@ AUTHOR_ATTRS = {"id", "class", "caption", "width", "height"}
 PARSER_ATTRS = {"link_open": {"href", "title"}, "image": {"src", "alt", "title"},
                 "ordered_list_open": {"start"}, "th_open": {"style"}, "td_open": {"style"}}
 EPUB_FOLDERS = {"css", "fonts", "images", "META-INF", "figure-files"}
+FIGURE_WIDTH = re.compile(r"(\d+(?:\.\d+)?)\s*(%|px|em)")     # {width="80%"}, "500px", "30em"
 
 
 def _slug(text: str) -> str:
@@ -56,6 +58,19 @@ def _find(lines: list[str], ch: str, start: int) -> tuple[int | None, int | None
     return None, None
 
 
+def _needs_no_glyph(ch: str) -> bool:
+    """Characters no font is chosen for (as Pango decides): spaces, format
+    characters such as a soft hyphen or a zero-width joiner, and variation
+    selectors."""
+    return (ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp")
+            or "\ufe00" <= ch <= "\ufe0f" or "\U000e0100" <= ch <= "\U000e01ef")
+
+
+def normal_id(ident: str) -> str:
+    """An id as the outputs write it: `{#a_b}` and `#a_b` mean `a-b`."""
+    return ident.replace("_", "-")
+
+
 def _table_end(tokens: list[Token], start: int) -> int:
     return next((j for j in range(start, len(tokens)) if tokens[j].type == "table_close"), len(tokens))
 
@@ -70,7 +85,7 @@ class DocumentReader:
         self.ids = ids              # every id defined so far -> the file defining it
         self.counters = counters    # figure and table numbers run through the guide
         self.figures: dict[Path, figures.CleanFigure | None] = {}   # each figure file, read once
-        self.glyphs: frozenset[int] | None = None      # what the brand's fonts can draw, if known
+        self.glyphs: dict[str, frozenset[int]] | None = None   # what each role's fonts can draw, if known
         self.outcomes_required = False                  # guide.yaml style.learning_outcomes
         self.bytes_read = 0
         self.md = make_parser()
@@ -104,37 +119,71 @@ class DocumentReader:
         if not text[match.end():].strip():
             self.problems.add("CONTENT-EMPTY", "the file has front matter but no text", path, body_offset + 1,
                               "write the chapter, or take it out of guide.yaml until it is ready")
-        env = {"docId": meta.id}
+        env = {"docId": meta.id, TITLE: meta.title}
         tokens = self.md.parse(text[match.end():], env)
+        meta, title = self._title(meta, env[TITLE_INLINE], path, (node_line(node, ("title",)) or 1) + 1,
+                                  body_offset)
         doc = Document(meta=meta, path=path, part=part, number=number, tokens=tokens,
-                       line_offset=body_offset)
+                       line_offset=body_offset, title_inline=title)
         self._define(meta.id, path, (node_line(node, ("id",)) or 1) + 1)
+        self._scan_text(doc, title, "the title")
         self._scan(doc, text[match.end():].splitlines())
         self._check_glyphs(doc, text.splitlines())
         return doc
 
     def _check_glyphs(self, doc: Document, lines: list[str]) -> None:
-        """Each character of the text that no font of the brand has, at its
-        line and column (the PDF would otherwise set it in a system font)."""
+        """Each character of the text that none of its fonts has, at its line
+        and column (the PDF would otherwise set it in a system font). Code is
+        set in the monospace font, headings and titles in the heading font
+        (and in the body font, in the contents, running heads and
+        cross-references), other text in the body font; each with the
+        brand's fallbacks."""
         if self.glyphs is None:
             return
-        texts = [(doc.meta.title, 0)]
+        titles = ("heading", "body")
+        texts: list[tuple[str, int, tuple[str, ...]]] = []     # (text, first line index, roles)
+
+        def add(inline: Token | None, start: int, roles: tuple[str, ...]) -> None:
+            for child in (inline.children or []) if inline is not None else []:
+                if child.type == "code_inline":
+                    texts.append((child.content, start, ("monospace",)))
+                elif child.type == "text":
+                    texts.append((child.content, start, roles))
+                elif child.type == "image":
+                    add(caption_inline(child), start, ("body",))
+
+        if doc.title_inline is not None:
+            add(doc.title_inline, 0, titles)
+        else:
+            texts.append((doc.meta.title, 0, titles))
+        texts += [(text, 0, ("body",)) for text in [doc.meta.summary or "", *doc.meta.learning_outcomes]]
+        in_heading = False
         for tok in doc.tokens:
-            if tok.type == "inline" and tok.map:
-                start = tok.map[0] + doc.line_offset
-                texts += [(c.content, start) for c in tok.children or [] if c.type in ("text", "code_inline")]
-            elif tok.type in ("fence", "code_block") and tok.map:
-                texts.append((tok.content, tok.map[0] + doc.line_offset))
+            start = tok.map[0] + doc.line_offset if tok.map else doc.line_offset
+            add(text_inline(tok), start, titles)
+            if tok.type in ("heading_open", "heading_close"):
+                in_heading = tok.type == "heading_open"
+            elif tok.type == "inline":
+                add(tok, start, titles if in_heading else ("body",))
+            elif tok.type in ("fence", "code_block"):
+                texts.append((tok.content, start, ("monospace",)))
+            elif tok.type == "table_open" and tok.attrGet("caption"):
+                texts.append((str(tok.attrGet("caption")), start, ("body",)))
         reported: set[str] = set()
-        for text, start in texts:
-            for ch in set(text) - reported:
-                if ord(ch) in self.glyphs or ch.isspace() or ch in reported:
+        for text, start, roles in texts:
+            for ch in dict.fromkeys(text):          # in the order of the text, so reports are stable
+                if ch in reported or _needs_no_glyph(ch):
+                    continue
+                lacking = [role for role in roles if ord(ch) not in self.glyphs[role]]
+                if not lacking:
                     continue
                 reported.add(ch)
                 line, column = _find(lines, ch, start)
-                self.problems.add("CONTENT-GLYPH", f"character '{ch}' (U+{ord(ch):04X}) is in none of the "
-                                  "brand's fonts", doc.path, line, "use another character, or give the brand "
-                                  "a font that has it", column)
+                where = {"monospace": "the fonts for code", "heading": "the fonts for headings"}.get(
+                    lacking[0], "the brand's fonts")
+                self.problems.add("CONTENT-GLYPH", f"character '{ch}' (U+{ord(ch):04X}) is in none of "
+                                  f"{where}", doc.path, line, "use another character, or add a font that "
+                                  "has it to the brand's fallbacks (fonts.fallbacks in the brand file)", column)
                 if len(reported) >= 5:
                     return
 
@@ -154,6 +203,8 @@ class DocumentReader:
                 in_block += 1 if tok.nesting == 1 else -1
                 if tok.nesting == 1:
                     self._check_closed(doc, tok, lines)
+                    if text_inline(tok) is not None:
+                        self._scan_text(doc, text_inline(tok), f"the text after '::: {name}'")
             elif tok.type == "heading_open":
                 heading_level = int(tok.tag[1])
                 text = inline_text(tokens[i + 1])
@@ -186,6 +237,7 @@ class DocumentReader:
                                       "put {caption=\"What the table shows\"} on the line above the table")
                 ident = self._explicit_id(tok, path, line)
                 if ident:
+                    tok.attrSet("id", ident)
                     self._define(ident, path, line)
                 tok.meta["number"] = self.counters["table"]
                 doc.tables.append(Table(ident, self.counters["table"], caption))
@@ -236,13 +288,18 @@ class DocumentReader:
                               doc.path, doc.line_of(tok), "end it with a line of ':::'")
 
     def _explicit_id(self, tok: Token, path: Path, line: int | None) -> str | None:
-        ident = tok.attrGet("id")
-        if ident is None:
+        """An explicit {#id}, with underscores written as hyphens (`{#a_b}` is
+        `a-b`: books converted from other tools use them); a cross-reference
+        may use either form."""
+        written = tok.attrGet("id")
+        if written is None:
             return None
-        if not re.fullmatch(ID_PATTERN, str(ident)):
-            self.problems.add("CONTENT-ID", f"id '{ident}' is not a valid id", path, line,
-                              "use lower-case letters, digits and single hyphens, starting with a letter")
-        return str(ident)
+        ident = normal_id(str(written))
+        if not re.fullmatch(ID_PATTERN, ident):
+            self.problems.add("CONTENT-ID", f"id '{written}' is not a valid id", path, line,
+                              "use lower-case letters, digits and single hyphens (or underscores), "
+                              "starting with a letter")
+        return ident
 
     def _define(self, ident: str, path: Path, line: int | None) -> bool:
         if ident in self.ids or ident in RESERVED_IDS or RESERVED_ID.match(ident):
@@ -285,23 +342,67 @@ class DocumentReader:
                               "put each figure on its own line with a blank line before and after")
             return
         alt = " ".join(inline_text(image).split())
-        caption = " ".join(str(image.attrGet("title") or "").split())
         if not alt:
             self.problems.add("CONTENT-ALT", f"figure '{src}' has no alt text", path, line,
                               "write what the figure shows inside the brackets: ![alt text](file.svg \"Caption\")")
-        if not caption:
-            self.problems.add("CONTENT-CAPTION", f"figure '{src}' has no caption", path, line,
-                              "add a caption in quotes after the file name: ![alt](file.svg \"Caption\")")
+        # The caption is optional (the figure keeps its label, "Figure N."), and
+        # Markdown: emphasis, code, links and footnote references work in it.
+        caption = caption_inline(image)
+        if caption is not None:
+            self._scan_text(doc, caption, f"the caption of '{src}'")
+        width = self._figure_width(image, src, path, line)
         clean = self._figure(src, path, line)
         self.counters["figure"] += 1
         ident = self._explicit_id(image, path, line) or f"fig-{self.counters['figure']}"
         if self._define(ident, path, line):
             image.attrSet("id", ident)
-            figure = Figure(ident, self.counters["figure"], src, alt, caption,
+            figure = Figure(ident, self.counters["figure"], src, alt,
+                            " ".join(inline_text(caption).split()) if caption is not None else "",
                             clean.href if clean else src, clean.media_type if clean else "",
-                            clean.data if clean else b"")
+                            clean.data if clean else b"", width=width, caption_inline=caption)
             image.meta["figure"] = figure
             doc.figures.append(figure)
+
+    def _figure_width(self, image: Token, src: str, path: Path, line: int | None) -> str | None:
+        """{width="80%"}, "500px" or "30em" as a CSS width (the stylesheets cap
+        it at the text width); anything else is an error."""
+        written = image.attrGet("width")
+        if written is None:
+            return None
+        match = FIGURE_WIDTH.fullmatch(str(written).strip())
+        number = float(match.group(1)) if match else 0
+        if not match or number <= 0 or (match.group(2) == "%" and number > 100):
+            self.problems.add("CONTENT-ATTRIBUTE", f"width '{written}' of figure '{src}' is not a width",
+                              path, line, "give a share of the text width from 1% to 100% (width=\"80%\"), "
+                              "or a size in px or em (width=\"500px\"); a figure is never wider than the text")
+            return None
+        return f"{match.group(1)}{match.group(2)}"
+
+    def _title(self, meta: DocMeta, title: Token, path: Path, line: int,
+               body_offset: int) -> tuple[DocMeta, Token]:
+        """The front matter title, parsed as Markdown. meta.title becomes its
+        plain text, for every place that needs plain text."""
+        title.map = [line - 1 - body_offset, line - body_offset]     # so that doc.line_of(title) is `line`
+        plain = " ".join(inline_text(title).split())
+        if not plain:
+            self.problems.add("CONTENT-SCHEMA", "field 'title': it has no text a reader would see", path, line,
+                              "write the title in words")
+        return (meta.model_copy(update={"title": plain}) if plain and plain != meta.title else meta), title
+
+    def _scan_text(self, doc: Document, inline: Token, what: str) -> None:
+        """The rules body text follows, for Markdown outside the body (a
+        caption, a title, a block's title or attribution)."""
+        line = doc.line_of(inline)
+        for child in inline.children or []:
+            self._check_attrs(child, doc.path, line)
+            if child.type == "image":
+                self.problems.add("CONTENT-FIGURE", f"image '{child.attrGet('src')}' is inside {what}",
+                                  doc.path, line, "put each figure on its own line with a blank line "
+                                  "before and after")
+        html = RAW_HTML.search(inline.content)
+        if html:
+            self.problems.add("CONTENT-HTML", f"raw HTML '{html.group(0)}' in {what} is not allowed", doc.path,
+                              line, "use Markdown instead; HTML would be shown as text")
 
 
     def _figure(self, src: str, path: Path, line: int | None) -> figures.CleanFigure | None:
@@ -346,12 +447,27 @@ class DocumentReader:
         return self.figures[file]
 
 
+def inlines(doc: Document):
+    """Every inline token of a document in reading order: its title, the
+    body's text, and the Markdown of block titles, attributions and captions."""
+    if doc.title_inline is not None:
+        yield doc.title_inline
+    for tok in doc.tokens:
+        if text_inline(tok) is not None:
+            yield text_inline(tok)
+        if tok.type == "inline":
+            yield tok
+            for child in tok.children or []:
+                if child.type == "image" and caption_inline(child) is not None:
+                    yield caption_inline(child)
+
+
 def resolve_links(documents: list[Document], targets: dict[str, Target], problems: Problems) -> None:
     """Check every internal link and give empty ones their target's name:
     `[](#ch-teams)` becomes `Chapter 5: Working in teams`."""
     for doc in documents:
-        for tok in doc.tokens:
-            if tok.type != "inline" or not tok.children:
+        for tok in inlines(doc):
+            if not tok.children:
                 continue
             children = tok.children
             for j, child in enumerate(children):
@@ -363,7 +479,7 @@ def resolve_links(documents: list[Document], targets: dict[str, Target], problem
                         problems.add("CONTENT-LINK", f"link '{href}' is neither internal nor a web address",
                                      doc.path, doc.line_of(tok), "use #id for cross-references or a full https:// address")
                     continue
-                target = targets.get(href[1:])
+                target = targets.get(href[1:]) or targets.get(normal_id(href[1:]))
                 if target is None:
                     problems.add("CONTENT-XREF", f"cross-reference '{href}' points at no chapter, section, "
                                  "figure or table", doc.path, doc.line_of(tok),
