@@ -2,7 +2,8 @@
 
 - table header cells get a /Scope (Column in a header row, else Row);
 - list items whose content is not wrapped in LBody (a loose list item holds
-  P elements directly) get an LBody around it;
+  P elements directly) get an LBody around it, and a nested list, which
+  WeasyPrint hangs on the outer list, moves into its item's LBody;
 - link annotations get a description (/Contents) from the link's text,
   instead of the raw destination name;
 - a link whose text holds emphasis or code has one annotation, owned by its
@@ -91,6 +92,30 @@ def _wrap_list_body(pdf: pikepdf.Pdf, item: Dictionary) -> None:
     item.K = Array(kept + [body])
 
 
+def _nest_lists(pdf: pikepdf.Pdf, element: Dictionary) -> None:
+    """WeasyPrint 70 hangs a nested list on the outer list, beside the items
+    (pdf/tags.py: "nested lists are linked to the parent list"), so a
+    screen reader hears it as part of no item and loses its level. Move each
+    into the LBody of the item before it, where HTML has it."""
+    kids = _kids(element)
+    if not any(isinstance(k, Dictionary) and k.get("/S") == "/L" for k in kids):
+        return
+    kept: list = []
+    for kid in kids:
+        item = next((k for k in reversed(kept) if isinstance(k, Dictionary) and k.get("/S") == "/LI"), None)
+        if isinstance(kid, Dictionary) and kid.get("/S") == "/L" and item is not None:
+            _wrap_list_body(pdf, item)
+            body = next((k for k in _kids(item) if isinstance(k, Dictionary) and k.get("/S") == "/LBody"), None)
+            if body is None:
+                body = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.LBody, P=item, K=Array([])))
+                item.K = Array([*_kids(item), body])
+            body.K = Array([*_kids(body), kid])
+            kid.P = body
+        else:
+            kept.append(kid)
+    element.K = Array(kept)
+
+
 def _objrs(element: Dictionary) -> list[Dictionary]:
     return [k for k in _kids(element) if isinstance(k, Dictionary) and k.get("/Type") == "/OBJR"]
 
@@ -176,6 +201,9 @@ def complete_tags(path: Path) -> None:
                 for kid in _kids(element):
                     if isinstance(kid, Dictionary) and kid.get("/Type") == "/OBJR" and label:
                         kid.Obj.Contents = pikepdf.String(label)
+        for element, _ in list(_elements(tree)):
+            if element.get("/S") == "/L":
+                _nest_lists(pdf, element)
         _artifact_orphans(pdf)
         pdf.save(path, deterministic_id=True)
 

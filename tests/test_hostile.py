@@ -290,6 +290,20 @@ def test_nested_list_and_quotation_keep_every_word(guide_copy, tmp_path):
         chapter = z.read("EPUB/ch-two.xhtml").decode()
     for words in ["level 1", "level 12", "After the list.", "Deep quotation.", "The last words."]:
         assert words in chapter, words
+    # In the PDF each nested list sits in its item's LBody, twelve levels deep.
+    import pikepdf
+    from guidepub.check.pdf import check_pdf
+    pdf_path = out / "mini-2-screen.pdf"
+    assert [f.code for f in check_pdf(pdf_path, load(guide_copy, BRAND)).findings] == []
+    with pikepdf.open(pdf_path) as pdf:
+        def depth(element, level=0):
+            kids = element.get("/K")
+            kids = list(kids) if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []
+            here = level + (element.get("/S") == "/L")
+            assert element.get("/S") != "/L" or all(
+                k.get("/S") == "/LI" for k in kids if isinstance(k, pikepdf.Dictionary) and "/S" in k)
+            return max([here] + [depth(k, here) for k in kids if isinstance(k, pikepdf.Dictionary) and "/S" in k])
+        assert depth(pdf.Root.StructTreeRoot) >= 12
 
 
 def test_gif_and_webp_are_converted_and_every_edition_gets_the_clean_bytes(guide_copy, tmp_path):
