@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip --disable-pip-version-check --quiet
 
 .DEFAULT_GOAL := build
-.PHONY: build test check bench setup system clean
+.PHONY: build test check bench setup system clean ci
 
 setup: system $(VENV)/.installed node_modules/.installed
 
@@ -32,6 +32,11 @@ test: setup
 
 check: setup
 	$(PY) build.py check --variant all
+
+# The pull-request job (.github/workflows/pull-request.yml runs only this):
+# set up, diff --rev against the base, check, job summary and PR comment.
+ci:
+	bash scripts/ci.sh
 
 bench: setup
 	@bash scripts/setup-system.sh bench/system-packages.txt

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from .load.files import MAX_IMAGE_BYTES, Refused, read_limited
-from .manifest import toolchain
+from .manifest import output_sha256, toolchain
 from .model import Guide, Variant
 
 CODE = Path(__file__).resolve().parent
@@ -57,7 +57,7 @@ def input_keys(guide: Guide, content: Path, templates: Path, styles: Path) -> di
     # The brand: its file, and every file it names (fonts, mark, its own CSS).
     brand_file = guide.brand_path or styles / "brand.yaml"
     brand = guide.brand
-    for name in [brand_file.name, *(face.file for face in brand.font.faces), brand.mark, *brand.css]:
+    for name in [brand_file.name, *brand.font_files, brand.mark, *brand.css]:
         common.update(name.encode() + b"\0" + _contents((brand_file.parent / name).resolve()) + b"\0")
     common.update(json.dumps(toolchain(guide, styles), sort_keys=True).encode())
     common.update(sys.version.encode() + guide.build_date.isoformat().encode())
@@ -83,7 +83,7 @@ def reusable(out: Path, keys: dict[str, str]) -> set[str]:
     found = set()
     for entry in manifest.get("outputs", []):
         file = out / entry.get("file", "")
-        if (entry.get("inputs") == keys.get(entry.get("variant")) and file.is_file()
-                and hashlib.sha256(file.read_bytes()).hexdigest() == entry.get("sha256")):
+        if (entry.get("inputs") == keys.get(entry.get("variant")) and entry.get("file")
+                and output_sha256(file) == entry.get("sha256")):      # a file, or the web edition's folder
             found.add(entry["variant"])
     return found

@@ -22,7 +22,7 @@ from .diff import KINDS                                    # what `diff` compare
 ROOT = Path(__file__).resolve().parent.parent
 
 
-COMMANDS = ["build", "check", "lint", "diff", "watch", "new"]
+COMMANDS = ["build", "check", "lint", "diff", "watch", "new", "serve"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,7 +62,7 @@ def _version() -> str:
 def parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="python build.py",
-        description="Build the guide in content/ into accessible editions (PDF/UA-1 and EPUB 3) in "
+        description="Build the guide in content/ into accessible editions (PDF/UA-1, EPUB 3 and a website) in "
                     "dist/, prove their accessibility, or show what a change did to them.",
         epilog="Exit status: 0 on success; 1 when `check` or `lint` finds a problem, or `diff` "
                "finds a change; 2 for a mistake in the input or the options (each printed on one "
@@ -81,7 +81,9 @@ def parser() -> argparse.ArgumentParser:
                         "watch: build, then rebuild the affected outputs whenever content/, templates/ "
                         "or styles/ change (Ctrl+C stops); new DIR: start a new guide in DIR that "
                         "builds and passes check at once (asks for --title, --language and --colour "
-                        "when they are not given)")
+                        "when they are not given); serve: build the web edition, serve it on "
+                        "127.0.0.1 (--port, --host) and rebuild and reload the page whenever a file "
+                        "is saved (Ctrl+C stops)")
     p.add_argument("sides", nargs="*", metavar="BASE HEAD", help="for diff: two build folders; for new: DIR")
     p.add_argument("--rev", metavar="A..B",
                    help="for diff: build git revisions A and B (in worktrees, cached) and compare them")
@@ -94,8 +96,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--variant", action="append", metavar="NAME",
                    help="build this edition variant (repeat for more; 'all' for every one). "
                         "Default: screen and epub. `--list` shows them all")
-    p.add_argument("--format", choices=["all", "pdf", "epub"], default="all",
-                   help="build only the PDF or only the EPUB editions of those chosen (default: all)")
+    p.add_argument("--format", choices=["all", "pdf", "epub", "web"], default="all",
+                   help="build only the PDF, the EPUB or the web editions of those chosen (default: all)")
+    p.add_argument("--port", type=int, default=0, metavar="N",
+                   help="for serve: the port to listen on (default: a free one)")
+    p.add_argument("--host", default="127.0.0.1", metavar="ADDRESS",
+                   help="for serve: the address to listen on (default: 127.0.0.1, this computer only)")
     p.add_argument("--title", help="for new: the guide's title")
     p.add_argument("--language", help="for new: its language tag, e.g. en-GB (default) or cy")
     p.add_argument("--colour", metavar="#RRGGBB",
@@ -126,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
 def _stopped(exc: BaseException, args, console: Console) -> int:
     signum = getattr(exc, "signum", None) or interrupt.received() or signal.SIGINT
     name = signal.Signals(signum).name
-    if args.command == "watch":
-        text = f"Watch stopped ({name}); the last good outputs are kept."
+    if args.command in ("watch", "serve"):
+        text = f"{args.command.capitalize()} stopped ({name}); the last good outputs are kept."
     elif interrupt.outputs_written():
         text = f"Stopped ({name}) after the new outputs were written."
     elif args.command in ("build", "check"):
@@ -168,6 +174,11 @@ def _main(args, console: Console) -> int:
             from . import watch
             watch.run(project, args.variant, lambda text: console.print(text, markup=False))
             return 0
+        if args.command == "serve":
+            from .web import serve
+            serve.run(project, args.variant, lambda text: console.print(text, markup=False),
+                      host=args.host, port=args.port)
+            return 0
         if args.command == "lint":
             step("Linting content")
             from .check.content import check_content
@@ -200,8 +211,10 @@ def _main(args, console: Console) -> int:
         return 2
     if not args.quiet:
         for path in built.outputs.values():
+            size = (sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir()
+                    else path.stat().st_size)
             console.print(f"[green]✓[/] {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
-                          f" ({path.stat().st_size // 1024} KB)")
+                          f"{'/' if path.is_dir() else ''} ({size // 1024} KB)")
         console.print(f"Done in {time.perf_counter() - started:.1f} s")
     return 0
 
@@ -277,7 +290,7 @@ def _list(project: Project, console: Console) -> int:
     guide = load(project.content, project.styles / "brand.yaml")
     meta = guide.meta
     for v in guide.variants:
-        name = output_name(meta.slug, meta.edition.number, v.name, v.format)
+        name = output_name(meta.slug, meta.edition.number, v.name, v.format) + ("/" if v.format == "web" else "")
         console.print(f"{v.name:<12} {name:<40} {v.description}{'  (default)' if v.default else ''}",
                       markup=False, highlight=False)
     return 0

@@ -19,11 +19,17 @@ TOOLCHAIN = ("weasyprint", "pydyf", "ebooklib", "pikepdf", "pypdfium2", "markdow
 def toolchain(guide: Guide, styles: Path) -> dict[str, str]:
     tools = {name: version(name) for name in TOOLCHAIN}
     base = guide.brand_path.parent if guide.brand_path else styles
-    font_dir = (base / guide.brand.font.faces[0].file).resolve().parent.parent
-    package = font_dir / "package.json"
-    if package.is_file():
-        data = json.loads(package.read_text(encoding="utf-8"))
-        tools[data["name"]] = data["version"]
+    # Each font package the brand uses (its files are in the package's files/).
+    for folder in dict.fromkeys((base / file).resolve().parent.parent for file in guide.brand.font_files):
+        package = folder / "package.json"
+        if package.is_file():
+            data = json.loads(package.read_text(encoding="utf-8"))
+            tools[data["name"]] = data["version"]
+    # The search library the web edition copies into its site.
+    if any(v.format == "web" for v in guide.variants):
+        lunr = Path(__file__).resolve().parent.parent / "node_modules" / "lunr" / "package.json"
+        if lunr.is_file():
+            tools["lunr"] = json.loads(lunr.read_text(encoding="utf-8"))["version"]
     return tools
 
 
@@ -35,8 +41,34 @@ def source_commit(root: Path) -> str | None:
     return run.stdout.strip() if run.returncode == 0 else None
 
 
+def folder_digest(path: Path) -> tuple[str, int, list[Path]]:
+    """A folder output (the web edition): the sha256 of its files' relative
+    paths and hashes, sorted; their total size; the files."""
+    files = sorted((p for p in path.rglob("*") if p.is_file() and not p.is_symlink()),
+                   key=lambda p: p.relative_to(path).as_posix())
+    digest, total = hashlib.sha256(), 0
+    for file in files:
+        data = file.read_bytes()
+        total += len(data)
+        digest.update(f"{file.relative_to(path).as_posix()}\0{hashlib.sha256(data).hexdigest()}\n".encode())
+    return digest.hexdigest(), total, files
+
+
+def output_sha256(path: Path) -> str | None:
+    """The sha256 the manifest records for an output, file or folder; None when it is not there."""
+    if path.is_dir() and not path.is_symlink():
+        return folder_digest(path)[0]
+    if path.is_file():
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    return None
+
+
 def describe(path: Path, variant: str, fmt: str, name: str | None = None) -> dict:
     """An output's entry; `name` is its final file name when `path` is still staged."""
+    if fmt == "web":
+        sha, total, files = folder_digest(path)
+        return {"file": name or path.name, "variant": variant, "format": fmt, "sha256": sha, "bytes": total,
+                "files": len(files), "documents": sum(f.suffix == ".html" for f in files)}
     data = path.read_bytes()
     entry = {"file": name or path.name, "variant": variant, "format": fmt,
              "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
@@ -65,8 +97,8 @@ def manifest_text(out: Path, guide: Guide, outputs: dict[str, tuple[Path, Path]]
             previous = []
         for entry in previous:
             file = out / entry.get("file", "")
-            if (entry.get("variant") not in entries and file.is_file()
-                    and hashlib.sha256(file.read_bytes()).hexdigest() == entry.get("sha256")):
+            if (entry.get("variant") not in entries and entry.get("file")
+                    and output_sha256(file) == entry.get("sha256")):
                 entries[entry["variant"]] = entry
     order = [v.name for v in guide.variants]
     manifest = {

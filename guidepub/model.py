@@ -95,7 +95,7 @@ class Variant(Strict):
     name: str = Field(pattern=ID_PATTERN)
     title: str
     description: str
-    format: Literal["pdf", "epub"]
+    format: Literal["pdf", "epub", "web"]
     css: list[str] = Field(default_factory=list)
     default: bool = False
 
@@ -314,15 +314,85 @@ class Guide:
         return [t for d in self.documents for t in d.tables]
 
 
+FONT_PREFIX = "Brand "      # before each family name in the stylesheets (Font.layers)
+
+
 class FontFace(Strict):
+    """One font file of a family: its weight, style and path (a WOFF2 file,
+    relative to the brand file). A family may give several files for one
+    weight and style (a font package's latin and latin-ext subsets)."""
+
     weight: int = Field(ge=100, le=900)
     style: Literal["normal", "italic"] = "normal"
-    file: str
+    file: str = Field(pattern=r"\.woff2$", description="a WOFF2 file, relative to the brand file")
 
 
 class Font(Strict):
-    family: str
+    """A font family and the files of its faces."""
+
+    family: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")] = Field(
+        description="the family name the stylesheets use (letters, digits, spaces, dots, hyphens)")
     faces: list[FontFace] = Field(min_length=1)
+
+    @property
+    def files(self) -> list[str]:
+        return list(dict.fromkeys(face.file for face in self.faces))
+
+    def layers(self) -> list[tuple[str, list[FontFace]]]:
+        """The faces as the stylesheets declare them: (family name, faces),
+        one file a weight and style in each. The names start "Brand ", so
+        that no font installed on the machine has them (fontconfig would
+        otherwise choose between the brand's Noto Sans Math and the system's
+        by version, and builds would differ between machines). WeasyPrint 70
+        treats two files of one family, weight and style as one font and
+        mixes up their glyphs, so the second file of a weight and style (a
+        package's latin-ext subset after its latin one) is "Brand FAMILY
+        part 2", the third "part 3"; the stylesheets list them together."""
+        layers: list[list[FontFace]] = []
+        seen: dict[tuple[int, str], int] = {}
+        for face in self.faces:
+            n = seen.get((face.weight, face.style), 0)
+            seen[(face.weight, face.style)] = n + 1
+            if n == len(layers):
+                layers.append([])
+            layers[n].append(face)
+        return [(f"{FONT_PREFIX}{self.family}" + (f" part {n + 1}" if n else ""), faces)
+                for n, faces in enumerate(layers)]
+
+
+class Fonts(Strict):
+    """The brand's fonts by role. Every font is embedded in both formats, and
+    no text may be set in any other: a character that none of a text's fonts
+    has is CONTENT-GLYPH, and text the PDF sets in another font is
+    PDF-FONT-FALLBACK."""
+
+    body: Font = Field(description="the text")
+    heading: Font | None = Field(None, description="headings; default: the body font")
+    monospace: Font = Field(description="inline code and code blocks")
+    fallbacks: list[Font] = Field(default_factory=list,
+                                  description="fonts for the characters the others lack (symbols, "
+                                              "mathematics, emoji), tried in this order")
+
+    @property
+    def headings(self) -> Font:
+        return self.heading or self.body
+
+    def roles(self) -> dict[str, Font]:
+        """The font of each role: body, heading, monospace."""
+        return {"body": self.body, "heading": self.headings, "monospace": self.monospace}
+
+    def stack(self, role: str) -> list[Font]:
+        """The fonts text of this role may be set in, first choice first."""
+        return [self.roles()[role], *self.fallbacks]
+
+    def all(self) -> list[Font]:
+        """Every declared family once, in declaration order, with the faces
+        of every role that names it."""
+        faces: dict[str, list[FontFace]] = {}
+        for font in [self.body, self.headings, self.monospace, *self.fallbacks]:
+            known = faces.setdefault(font.family, [])
+            known += [face for face in font.faces if face not in known]
+        return [Font(family=family, faces=found) for family, found in faces.items()]
 
 
 class ColourPair(Strict):
@@ -359,7 +429,7 @@ class Brand(Strict):
     colours: dict[str, Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]] = Field(
         description=f"a #RRGGBB value for each role: {', '.join(COLOUR_ROLES)} (more names may follow, "
                     "for a brand's own CSS)")
-    font: Font
+    fonts: Fonts
     mark: str
     mark_alt: str
     css: list[str] = Field(default_factory=list,
@@ -372,3 +442,19 @@ class Brand(Strict):
     @property
     def all_pairs(self) -> list[ColourPair]:
         return [*ROLE_PAIRS, *self.pairs]
+
+    @property
+    def font(self) -> Font:
+        """The body font."""
+        return self.fonts.body
+
+    @property
+    def font_families(self) -> list[str]:
+        """Every family name the stylesheets declare (Font.layers), the only
+        fonts the PDF may use."""
+        return [name for font in self.fonts.all() for name, _ in font.layers()]
+
+    @property
+    def font_files(self) -> list[str]:
+        """Every font file the brand names, each once."""
+        return list(dict.fromkeys(f for font in self.fonts.all() for f in font.files))

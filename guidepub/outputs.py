@@ -7,6 +7,7 @@ import errno
 import fcntl
 import glob
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
@@ -102,8 +103,8 @@ class Staging:
         path first, move the old files aside, move the new ones in (the
         manifest last), and put the old ones back if any move fails."""
         moves = sorted(self.staged.items(), key=lambda item: item[0].name == MANIFEST)
-        for final, _ in moves:
-            if final.is_dir() and not final.is_symlink():
+        for final, staged in moves:
+            if final.is_dir() and not final.is_symlink() and not staged.is_dir():
                 raise GuideError.one("OUTPUT-WRITE", f"there is a folder where the file {final.name} should go",
                                      final, None, "move or delete that folder, or choose another --out folder; "
                                      "no output was replaced")
@@ -127,7 +128,7 @@ class Staging:
             self.staged.clear()
             for _, backup in reversed(aside):              # the manifest's last
                 with suppress(OSError):
-                    backup.unlink()
+                    remove(backup)
 
     def discard(self) -> None:
         """Remove what is still staged, with the temporary files made from
@@ -135,18 +136,26 @@ class Staging:
         that was stopped while writing."""
         for staged in self.staged.values():
             with suppress(OSError):
-                staged.unlink(missing_ok=True)
+                remove(staged)
                 for tmp in staged.parent.glob(f"*{glob.escape(staged.name)}*"):
                     tmp.unlink(missing_ok=True)
         self.staged.clear()
 
 
+def remove(path: Path) -> None:
+    """Delete an output, staged file or backup: a file, or a folder (the web edition)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def _undo(aside: list[tuple[Path, Path]], placed: list[Path]) -> None:
     kept = {final for final, _ in aside}
     for final in placed:
-        if final not in kept:
+        if final not in kept or final.is_dir():        # a folder cannot be replaced by a rename
             with suppress(OSError):
-                final.unlink()
+                remove(final)
     for final, backup in aside:
         with suppress(OSError):
             os.replace(backup, final)
@@ -160,11 +169,14 @@ def recover(folder: Path) -> None:
     finished = os.path.lexists(folder / MANIFEST)
     for backup in sorted(folder.glob(f".*{BACKUP}"), key=lambda p: p.name == f".{MANIFEST}{BACKUP}"):
         if finished:
-            backup.unlink()
+            remove(backup)
         else:
-            os.replace(backup, backup.with_name(backup.name[1:-len(BACKUP)]))
+            final = backup.with_name(backup.name[1:-len(BACKUP)])
+            if final.is_dir() and not final.is_symlink():     # a new folder output moved in: not finished
+                remove(final)
+            os.replace(backup, final)
     for stale in folder.glob(".*.staged*"):
-        stale.unlink()
+        remove(stale)
 
 
 def _owner(fd: int) -> str:

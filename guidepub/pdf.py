@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
+from typing import Sequence
 
 import pikepdf
 from urllib.parse import unquote, urlsplit
@@ -12,9 +12,9 @@ from urllib.request import url2pathname
 
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
-from weasyprint.text.fonts import FontConfiguration
 
 from .errors import GuideError, Problem, Problems
+from .fonts import BrandFontConfiguration, book_families
 from .model import Guide, Variant
 from .outputs import atomic_path, final_path
 from .pdfua import complete_tags
@@ -89,7 +89,7 @@ def layout(html: str, css: str, base_url: Path, allowed: list[Path] | None = Non
     every id) and what WeasyPrint logged; raises GuideError for a refused read."""
     fetcher = SandboxFetcher(allowed or [base_url], served)
     with _Collect() as log:
-        fonts = FontConfiguration()
+        fonts = BrandFontConfiguration()    # emoji too are set only in the declared fonts
         document = HTML(string=html, base_url=str(base_url) + "/", url_fetcher=fetcher).render(
             stylesheets=[CSS(string=css, font_config=fonts, url_fetcher=fetcher)], font_config=fonts)
     if fetcher.refused:
@@ -99,9 +99,10 @@ def layout(html: str, css: str, base_url: Path, allowed: list[Path] | None = Non
     return document, log.records
 
 
-def write_pdf(document, logged: list[logging.LogRecord], target: Path, font_family: str) -> None:
+def write_pdf(document, logged: list[logging.LogRecord], target: Path, font_family: str | Sequence[str]) -> None:
     """Write a laid-out Document as PDF/UA-1, complete its tags, and move it
-    into place only if nothing went wrong."""
+    into place only if nothing went wrong. `font_family` names the fonts text
+    may be set in: the stylesheets' brand families (Brand.font_families)."""
     shown = final_path(target)
     with _Collect() as log, atomic_path(target) as tmp:
         document.write_pdf(tmp, pdf_variant="pdf/ua-1")
@@ -114,15 +115,39 @@ def write_pdf(document, logged: list[logging.LogRecord], target: Path, font_fami
         complete_tags(tmp)
 
 
-def _check_fonts(pdf_path: Path, target: Path, family: str, problems: Problems) -> None:
-    """Fail if any text fell back to a system font instead of the brand font."""
-    wanted = re.sub(r"[^a-z0-9]", "", family.lower())
+# What WeasyPrint writes after a family's name in a font's name: the style
+# Pango describes it with (e.g. Brand-Atkinson-Hyperlegible-Bold-Italic).
+_STYLE_WORDS = {"thin", "ultra", "extra", "light", "semi", "demi", "book", "normal", "regular", "medium",
+                "bold", "heavy", "black", "italic", "oblique", "condensed", "expanded", "small", "caps", "not",
+                "rotated"}
+
+
+def _declared_font(name: str, families: list[str]) -> bool:
+    """Whether a font name in the PDF is one of these families: the family's
+    name with hyphens for spaces, then only style words (Pango puts a comma
+    after a family name that ends in a number)."""
+    name = name.replace(",", "").lower()
+    for family in families:
+        stem = family.replace(" ", "-").lower()
+        if name == stem or (name.startswith(stem + "-")
+                            and all(word in _STYLE_WORDS for word in name[len(stem) + 1:].split("-"))):
+            return True
+    return False
+
+
+def _check_fonts(pdf_path: Path, target: Path, families: str | Sequence[str], problems: Problems) -> None:
+    """Fail if any text was set in a font the brand does not declare (body,
+    heading, monospace or a fallback): a system font, or one a style names.
+    (A character no font at all has is WeasyPrint's own warning, so
+    PDF-WEASYPRINT.)"""
+    families = [families] if isinstance(families, str) else list(families)
     with pikepdf.open(pdf_path) as pdf:
         for name in sorted(_font_names(pdf)):
-            if wanted not in re.sub(r"[^a-z0-9]", "", name.lower()):
-                problems.add("PDF-FONT-FALLBACK", f"text was set in '{name}', not the brand font {family}",
-                             target, None, "a character is missing from the brand font, or a style "
-                             "names another font; use characters the font has")
+            if not _declared_font(name, families):
+                problems.add("PDF-FONT-FALLBACK", f"text was set in '{name}', which is none of the brand's "
+                             f"fonts ({', '.join(families)})", target, None,
+                             "a character is in none of the brand's fonts, or a style names another font; use "
+                             "characters the fonts have, add a fallback font to the brand, or fix the style")
 
 
 def _font_names(pdf: pikepdf.Pdf) -> set[str]:
@@ -149,8 +174,11 @@ def layout_book(guide: Guide, renderer: Renderer, variant: Variant):
     (Document, log records)."""
     fmt = pdf_format(tuple(variant.css))
     html = renderer.page("pdf/book.html.j2", fmt, date=guide.build_date.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    css = renderer.stylesheet(fmt, lambda path: path.as_uri())
-    fonts = {renderer.brand_file(face.file).parent for face in guide.brand.font.faces}
+    # Only the brand fonts the text needs are declared: WeasyPrint reads every
+    # declared font, and the fallbacks are large (fonts.py).
+    base = guide.brand_path.parent if guide.brand_path else renderer.styles
+    css = renderer.stylesheet(fmt, lambda path: path.as_uri(), book_families(guide.brand, base, html))
+    fonts = {renderer.brand_file(file).parent for file in guide.brand.font_files}
     root = guide.root.resolve()
     served = {(root / f.href).resolve(): (f.data, f.media_type) for f in guide.figures if f.data}
     brand = [guide.brand_path.parent] if guide.brand_path else []

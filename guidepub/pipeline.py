@@ -38,6 +38,8 @@ class Project:
 
 
 def output_name(slug: str, edition: int, variant: str, fmt: str) -> str:
+    if fmt == "web":            # a folder: the static site
+        return f"{slug}-{edition}-{variant}"
     return f"{slug}-{edition}-{variant}.{fmt}"
 
 
@@ -134,18 +136,25 @@ def build(project: Project, variants: list[str] | None = None,
         return project.out / output_name(meta.slug, meta.edition.number, variant.name, variant.format)
 
     keys = input_keys(guide, project.content, project.templates, project.styles)
+    sites = [v for v in chosen if v.format == "web"]       # built last: they list the other editions
     with build_lock(project.out, step):
         stage = Staging(project.out)        # first clears what a killed build left
+        base_keys = keys
+        if sites:
+            from .web.downloads import listing, site_keys
+            keys = site_keys(base_keys, guide, listing(project.out, guide, {}))
         cached = reusable(project.out, keys) if use_cache else set()
         for variant in chosen:
             if variant.name in cached:
-                step(f"{variant.title}: unchanged inputs, kept {target(variant).name}")
+                if variant.format != "web" or all(v.name in cached for v in chosen):
+                    step(f"{variant.title}: unchanged inputs, kept {target(variant).name}")
                 outputs[variant.name] = target(variant)
         if all(v.name in cached for v in chosen):
             return Built(guide, outputs, project.out / "manifest.json", reused=set(cached) & set(outputs))
         try:
-            todo = [v for v in chosen if v.name not in cached]
-            jobs = _jobs(guide, todo, {v.name: stage.path(target(v)) for v in todo}, target(guide.page_source).name)
+            todo = [v for v in chosen if v.name not in cached and v.format != "web"]
+            jobs = _jobs(guide, todo, {v.name: stage.path(target(v)) for v in todo},
+                         target(guide.page_source).name) if todo else []
             workers = min(len(jobs), os.cpu_count() or 1)
             if workers > 1:
                 # Independent outputs are laid out in parallel, one process each
@@ -164,11 +173,31 @@ def build(project: Project, variants: list[str] | None = None,
                     with disk_errors(_first_output(job)):
                         _job(guide, renderer, job, step)
             outputs.update({v.name: target(v) for v in todo})
+            shown = None
+            if sites:
+                shown = listing(project.out, guide, {n: (p, stage.staged.get(p, p)) for n, p in outputs.items()})
+                keys = site_keys(base_keys, guide, shown)     # what the sites list now
+                kept = reusable(project.out, {v.name: keys[v.name] for v in sites}) if use_cache else set()
+                for site in sites:
+                    if site.name in kept:
+                        step(f"{site.title}: unchanged inputs, kept {target(site).name}")
+                        outputs[site.name] = target(site)
+                        cached.add(site.name)
+                        continue
+                    from .render import Renderer
+                    from .web import build_site
+                    with disk_errors(target(site)):
+                        build_site(guide, Renderer(guide, project.templates, project.styles),
+                                   stage.path(target(site)), shown, step)
+                    outputs[site.name] = target(site)
+                    cached.discard(site.name)
             manifest = project.out / "manifest.json"
             fresh = {n: (p, stage.staged.get(p, p)) for n, p in outputs.items()}
             # A file saved while this build ran must not be recorded as built from
             # its new content: keep only the keys that are still true.
             after = input_keys(guide, project.content, project.templates, project.styles)
+            if sites:
+                after = site_keys(after, guide, shown)
             keys = {name: key for name, key in keys.items() if after.get(name) == key}
             text = manifest_text(project.out, guide, fresh, project.root, project.styles, keys)
             with atomic_path(stage.path(manifest)) as tmp:

@@ -22,7 +22,7 @@ from .model import Document, Guide
 
 @dataclass(frozen=True)
 class Format:
-    name: str                          # "pdf" or "epub"
+    name: str                          # "pdf", "epub" or "web"
     href: Callable[[str], str]         # target id -> link address
     css_layers: tuple[str, ...]        # files in styles/, after the shared layers
     page_refs: bool = False            # print the page a cross-reference points to
@@ -42,6 +42,15 @@ def epub_format(guide: Guide) -> Format:
         page = f"{target.doc_id}.xhtml"
         return page if ident == target.doc_id else f"{page}#{ident}"
     return Format("epub", href, ("epub.css",))
+
+
+def web_format(guide: Guide) -> Format:
+    """The web edition: one page a document (guidepub/web/)."""
+    def href(ident: str) -> str:
+        target = guide.targets[ident]
+        page = f"{target.doc_id}.html"
+        return page if ident == target.doc_id else f"{page}#{ident}"
+    return Format("web", href, ("web.css",))
 
 
 class Renderer:

@@ -28,7 +28,12 @@ def test_every_pair_passes_aa(pair):
 
 
 @pytest.mark.parametrize("old, new, code", [
-    ("atkinson-hyperlegible-latin-400-normal.woff2", "missing.woff2", "BRAND-FONT"),
+    ("atkinson-hyperlegible-latin-400-normal.woff2", "missing.woff2", "BRAND-FONT"),    # body and headings
+    ("atkinson-hyperlegible-mono-latin-ext-700-italic.woff2", "missing.woff2", "BRAND-FONT"),
+    ("noto-sans-math-latin-400-normal.woff2", "missing.woff2", "BRAND-FONT"),           # a fallback
+    ("noto-emoji-emoji-400-normal.woff2", "noto-emoji-emoji-400-normal.ttf", "BRAND-SCHEMA"),   # WOFF2 only
+    ("  heading: *body", "  heading: Atkinson", "BRAND-SCHEMA"),                           # a role with no faces
+    ("    - family: Noto Sans Math", "    - family: \"Noto Sans Math; x\"", "BRAND-SCHEMA"),
     ("mark: brand/mark.svg", "mark: brand/missing.svg", "BRAND-MARK"),
     ("  surface: \"#E8EDEE\"", "  grey: \"#E8EDEE\"", "BRAND-COLOUR"),        # a role left out
     ("mark_alt:", "pairs: [{use: notes, text: ink, background: background}]\nmark_alt:", "BRAND-COLOUR"),

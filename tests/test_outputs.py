@@ -8,7 +8,6 @@ kills the whole group when it ends, so a failure leaves nothing running."""
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import resource
@@ -27,6 +26,7 @@ import pytest
 from conftest import MINI, ROOT
 from guidepub import interrupt
 from guidepub.errors import GuideError
+from guidepub.manifest import output_sha256
 from guidepub.outputs import Staging, atomic_path, build_lock
 
 
@@ -36,8 +36,8 @@ def build_cmd(out, *extra, content=MINI, quiet=True):
 
 
 def snapshot(folder):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in folder.iterdir() if not p.name.startswith(".") and p.is_file()}
+    """Every output's sha256, a file's or a folder's (the web edition) as the manifest records it."""
+    return {p.name: output_sha256(p) for p in folder.iterdir() if not p.name.startswith(".")}
 
 
 def debris(folder):

@@ -16,6 +16,7 @@ from conftest import BRAND, MINI, ROOT
 from guidepub.check.pdf import check_pdf
 from guidepub.errors import GuideError
 from guidepub.load import load
+from guidepub.manifest import output_sha256
 from guidepub.pipeline import Project, build
 from pdf_helpers import page_texts, printed_text_sizes
 
@@ -38,7 +39,7 @@ def test_list_prints_every_variant():
     lines = result.stderr.splitlines()
     assert [line.split()[:2] for line in lines] == [
         ["screen", "mini-2-screen.pdf"], ["large-print", "mini-2-large-print.pdf"],
-        ["print", "mini-2-print.pdf"], ["epub", "mini-2-epub.epub"]]
+        ["print", "mini-2-print.pdf"], ["epub", "mini-2-epub.epub"], ["web", "mini-2-web/"]]
 
 
 def test_unknown_variant_is_a_clear_error(tmp_path):
@@ -51,7 +52,7 @@ def test_unknown_variant_is_a_clear_error(tmp_path):
 def test_every_variant_is_named_and_passes_the_structure_checks(every_variant):
     assert {name: path.name for name, path in every_variant.outputs.items()} == {
         "screen": "mini-2-screen.pdf", "large-print": "mini-2-large-print.pdf",
-        "print": "mini-2-print.pdf", "epub": "mini-2-epub.epub"}
+        "print": "mini-2-print.pdf", "epub": "mini-2-epub.epub", "web": "mini-2-web"}
     for name in ("screen", "large-print", "print"):
         assert check_pdf(every_variant.outputs[name], every_variant.guide).findings == [], name
 
@@ -121,10 +122,12 @@ def test_manifest_lists_every_output(every_variant):
     assert manifest["toolchain"]["weasyprint"] == "70.0"
     assert manifest["toolchain"]["@fontsource/atkinson-hyperlegible"] == "5.3.0"
     assert len(manifest["source_commit"] or "") == 40
-    assert [e["variant"] for e in manifest["outputs"]] == ["screen", "large-print", "print", "epub"]
-    for entry in manifest["outputs"]:
+    assert [e["variant"] for e in manifest["outputs"]] == ["screen", "large-print", "print", "epub", "web"]
+    for entry in manifest["outputs"][:-1]:
         data = (every_variant.manifest.parent / entry["file"]).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["bytes"] == len(data)
+    site = every_variant.manifest.parent / manifest["outputs"][-1]["file"]      # a folder (tests/test_web.py)
+    assert manifest["outputs"][-1]["sha256"] == output_sha256(site) and site.is_dir()
     assert manifest["outputs"][1]["pages"] > manifest["outputs"][0]["pages"]
 
 

@@ -3,7 +3,7 @@ EPUB, and returns a Report of findings, each with a stable code and a fix hint.
 
 One module a family of checks: content (the source), pdf (PDF/UA-1 structure),
 epub (EPUBCheck and Ace by DAISY), parity (the two formats agree), metadata
-(the EPUB's accessibility claims are true)."""
+(the EPUB's accessibility claims are true), web (the web edition in Chromium)."""
 
 from __future__ import annotations
 
@@ -83,13 +83,15 @@ class Report:
 def run(guide, outputs: dict[str, Path], step=lambda _message: None) -> Report:
     """Run every check on a built guide: the content, every PDF variant's
     structure, the EPUB, and the parity of the page-source PDF and the EPUB.
-    The metadata check runs last: a conformance claim is only true when
-    everything else passed."""
+    The metadata check runs after the PDF and EPUB checks: a conformance
+    claim is only true when they all passed. The web edition's checks follow
+    when it was built (the EPUB's claim is about the EPUB)."""
     from .content import check_content
     from .epub import check_epub
     from .metadata import check_metadata
     from .parity import check_parity
     from .pdf import check_pdf
+    from .sizes import check_text_sizes
 
     source = guide.page_source.name
     epub = next(outputs[v.name] for v in guide.variants if v.format == "epub" and v.name in outputs)
@@ -98,7 +100,7 @@ def run(guide, outputs: dict[str, Path], step=lambda _message: None) -> Report:
     for variant in guide.variants:
         if variant.format == "pdf" and variant.name in outputs:
             step(f"Checking the PDF structure (PDF/UA-1): {variant.title}")
-            result = check_pdf(outputs[variant.name], guide)
+            result = check_text_sizes(check_pdf(outputs[variant.name], guide), outputs[variant.name], variant)
             if variant.name != source:
                 result.name, result.title = f"pdf-{variant.name}", f"{result.title}: {variant.title}"
             results.append(result)
@@ -107,4 +109,12 @@ def run(guide, outputs: dict[str, Path], step=lambda _message: None) -> Report:
     step("Checking that the PDF and the EPUB agree, and the metadata")
     results.append(check_parity(outputs[source], epub))
     results.append(check_metadata(epub, other_checks_passed=all(r.passed for r in results)))
+    # The web edition, when it was built: in Chromium (web.py), and against the EPUB.
+    for variant in guide.variants:
+        if variant.format == "web" and variant.name in outputs:
+            from .parity import check_web_parity
+            from .web import check_web
+            step(f"Checking the {variant.title} edition in Chromium (axe-core, reflow, text spacing, keyboard)")
+            results.append(check_web(outputs[variant.name]))
+            results.append(check_web_parity(outputs[variant.name], epub))
     return Report(results)

@@ -15,7 +15,13 @@ from . import CheckResult
 
 ROOT = Path(__file__).resolve().parents[2]
 ACE = ROOT / "node_modules" / ".bin" / "ace-puppeteer"
-CHROMIUM = "/usr/bin/chromium"
+# The browser Ace drives: one named by the environment (PUPPETEER_EXECUTABLE_PATH,
+# or CHROME_BIN as GitHub's Ubuntu runners set it), else the first found on
+# PATH: Debian's chromium, or Google Chrome as Ubuntu runners have it.
+CHROMIUM = next((p for p in (os.environ.get("PUPPETEER_EXECUTABLE_PATH"), os.environ.get("CHROME_BIN"),
+                             *map(shutil.which, ("chromium", "google-chrome-stable", "google-chrome",
+                                                 "chromium-browser"))) if p and Path(p).exists()),
+                "/usr/bin/chromium")
 
 
 def check_epub(path: Path) -> CheckResult:

@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 from ..errors import GuideError, Problems
-from ..model import COLOUR_ROLES, Brand, Document, Guide, GuideMeta, ResourceList, Target, VariantList
+from ..model import COLOUR_ROLES, Brand, Document, Font, Guide, GuideMeta, ResourceList, Target, VariantList
 from .documents import DocumentReader, resolve_links
 from .files import MAX_GUIDE_BYTES, Refused, inside, read_text
 from .yamlio import key_line, load_model, load_model_with_node, node_line
@@ -97,15 +97,27 @@ def _cmap(path: Path, mtime: float) -> frozenset[int]:
         return frozenset(font.getBestCmap())
 
 
-def brand_glyphs(brand: Brand, base: Path) -> frozenset[int] | None:
-    """The characters every face of the brand's font has (None if a font
+def font_glyphs(font: Font, base: Path) -> frozenset[int]:
+    """The characters a family has in every weight and style it gives: the
+    files of one weight and style (a package's subsets) together, then what
+    all of them share. Raises if a file cannot be read as a font."""
+    styles: dict[tuple[int, str], set[int]] = {}
+    for face in font.faces:
+        path = (base / face.file).resolve()
+        styles.setdefault((face.weight, face.style), set()).update(_cmap(path, path.stat().st_mtime))
+    return frozenset.intersection(*map(frozenset, styles.values()))
+
+
+def brand_glyphs(brand: Brand, base: Path) -> dict[str, frozenset[int]] | None:
+    """For each role of text (body, heading, monospace), the characters its
+    fonts can draw: the role's own font and the fallbacks (None if a font
     cannot be read: the PDF stage reports that)."""
     try:
-        cmaps = [_cmap((base / face.file).resolve(), (base / face.file).stat().st_mtime)
-                 for face in brand.font.faces]
+        glyphs = {font.family: font_glyphs(font, base) for font in brand.fonts.all()}
     except Exception:        # a damaged font: PDF-WEASYPRINT will say so with its file
         return None
-    return frozenset.intersection(*cmaps) if cmaps else None
+    return {role: frozenset().union(*(glyphs[font.family] for font in brand.fonts.stack(role)))
+            for role in brand.fonts.roles()}
 
 
 def load_brand(path: Path) -> Brand:
@@ -117,11 +129,14 @@ def load_brand(path: Path) -> Brand:
         raise GuideError([_as_brand(p) for p in exc.problems])
     problems = Problems()
     base = path.parent
-    for i, face in enumerate(brand.font.faces):
-        if not (base / face.file).is_file():
-            problems.add("BRAND-FONT", f"font file '{face.file}' not found", path,
-                         node_line(node, ("font", "faces", i)), "run `make` to install the pinned font package, "
-                         "or fix the path (relative to the brand file)")
+    missing_fonts: set[str] = set()
+    for loc, font in _font_roles(brand):
+        for i, face in enumerate(font.faces):
+            if face.file not in missing_fonts and not (base / face.file).is_file():
+                missing_fonts.add(face.file)        # once, where it is first named
+                problems.add("BRAND-FONT", f"font file '{face.file}' not found", path,
+                             node_line(node, (*loc, "faces", i)), "run `make` to install the pinned font "
+                             "packages, or fix the path (relative to the brand file)")
     if not (base / brand.mark).is_file():
         problems.add("BRAND-MARK", f"mark '{brand.mark}' not found", path, key_line(node, "mark"),
                      "give the path of an SVG file, relative to the brand file")
@@ -141,6 +156,17 @@ def load_brand(path: Path) -> Brand:
                              node_line(node, ("pairs", i)), "use a colour named under colours:")
     problems.raise_if_any()
     return brand
+
+
+def _font_roles(brand: Brand) -> list[tuple[tuple, Font]]:
+    """Each font the brand declares, with where it sits in the brand file."""
+    fonts = brand.fonts
+    found = [(("fonts", "body"), fonts.body)]
+    if fonts.heading is not None:
+        found.append((("fonts", "heading"), fonts.heading))
+    found.append((("fonts", "monospace"), fonts.monospace))
+    found += [(("fonts", "fallbacks", i), font) for i, font in enumerate(fonts.fallbacks)]
+    return found
 
 
 def _as_brand(problem):
