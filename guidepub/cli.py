@@ -31,8 +31,10 @@ class _Parser(argparse.ArgumentParser):
     _argv: list[str] = []
 
     def parse_args(self, args=None, namespace=None):
+        """Options may come before or after the positional words
+        (`diff --fail-on text BASE HEAD` as well as `diff BASE HEAD --fail-on text`)."""
         self._argv = list(sys.argv[1:] if args is None else args)
-        return super().parse_args(args, namespace)
+        return super().parse_intermixed_args(args, namespace)
 
     def error(self, message: str):
         known = [o for a in self._actions for o in a.option_strings]
