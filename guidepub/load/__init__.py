@@ -230,7 +230,9 @@ def load(content: Path, brand_path: Path) -> Guide:
         guide_real = inside(content, "guide.yaml")
     except Refused as exc:
         raise GuideError.one("CONTENT-PATH", f"guide.yaml {exc.why}", guide_file, None, exc.hint)
-    meta, node = load_model_with_node(GuideMeta, guide_file, read_text(guide_real, shown=guide_file))
+    meta, node = load_model_with_node(GuideMeta, guide_file, read_text(guide_real, shown=guide_file,
+                                    hint="--content names a guide's folder, the one holding guide.yaml "
+                                         "(`python build.py new DIR` starts one)"))
     variants = load_variants(brand_path.parent / "variants.yaml", meta, guide_file, node)
     if meta.brand:
         try:
