@@ -148,6 +148,19 @@ CASES = {
                                     "CONTENT-IMAGE", line("figures/box.svg", "javascript")),
     "svg with foreign HTML": (svg('<foreignObject><p xmlns="http://www.w3.org/1999/xhtml">Hi</p></foreignObject>'),
                               "CONTENT-IMAGE", line("figures/box.svg", "foreignObject")),
+    # figures the PDF engine would draw otherwise than a browser
+    "svg marker with orient auto": (svg('<defs><marker id="a" orient="auto"><path d="M0,0 L5,2 L0,5 z"/></marker>'
+                                        '</defs>\n<path d="M1,1 L9,9" stroke="black" marker-end="url(#a)"/>'),
+                                    "CONTENT-SVG-FEATURE", line("figures/box.svg", "<marker")),
+    "svg marker with auto-start-reverse": (svg('<marker id="a" orient="auto-start-reverse"><path d="M0,0 L5,2 z"/>'
+                                               '</marker>'),
+                                           "CONTENT-SVG-FEATURE", line("figures/box.svg", "<marker")),
+    "svg with textPath": (svg('<path id="p" d="M1,5 Q5,0 9,5"/>\n<text><textPath href="#p">Curved</textPath></text>'),
+                          "CONTENT-SVG-FEATURE", line("figures/box.svg", "<textPath")),
+    "svg with a blur filter": (svg('<filter id="f">\n<feGaussianBlur stdDeviation="2"/></filter>'),
+                               "CONTENT-SVG-FEATURE", line("figures/box.svg", "<feGaussianBlur")),
+    "svg with paint-order in a style": (svg('<text style="paint-order: stroke" x="1" y="5">A</text>'),
+                                        "CONTENT-SVG-FEATURE", line("figures/box.svg", "paint-order")),
     "HTML named .svg": (write("figures/box.svg", b"<html><body><script>alert(1)</script></body></html>"),
                         "CONTENT-IMAGE", file("figures/box.svg")),
     "svg that is not XML": (write("figures/box.svg", b"<svg xmlns='http://www.w3.org/2000/svg'><rect>"),
@@ -330,3 +343,32 @@ def test_gif_and_webp_are_converted_and_every_edition_gets_the_clean_bytes(guide
     with pikepdf.open(out / "mini-2-screen.pdf") as pdf:
         images = [x for page in pdf.pages for x in page.get_images()]
     assert len(images) >= 2, "both raster figures drawn in the PDF"
+
+
+# --- a guide's own settings: each mistake has its code and guide.yaml's line ---
+
+SETTINGS = {
+    "brand file missing": ("brand: brand/none.yaml\n", "BRAND-MISSING", "brand:"),
+    "brand file outside the guide": ("brand: ../../styles/brand.yaml\n", "CONTENT-PATH", "brand:"),
+    "unknown edition": ("editions: [screen, epub, audio]\n", "CONTENT-SCHEMA", "audio"),
+    "EPUB without its page source": ("editions: [epub]\n", "CONTENT-SCHEMA", "editions:"),
+}
+
+
+@pytest.mark.parametrize("name", SETTINGS)
+def test_settings_mistakes(guide_copy, name):
+    text, code, needle = SETTINGS[name]
+    (guide_copy / "guide.yaml").write_text((guide_copy / "guide.yaml").read_text() + text)
+    result = run(guide_copy, "-q")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    expected = line("guide.yaml", needle)(guide_copy)
+    assert any(l.startswith(expected + ":") and f" {code} " in l for l in result.stderr.splitlines()), \
+        result.stderr[-1500:]
+
+
+def test_editions_narrow_what_all_builds(guide_copy, tmp_path):
+    (guide_copy / "guide.yaml").write_text((guide_copy / "guide.yaml").read_text() + "editions: [screen, epub]\n")
+    result = run(guide_copy, "-q", "--variant", "all", out=tmp_path / "d")
+    assert result.returncode == 0, result.stderr[-1500:]
+    assert sorted(p.name for p in (tmp_path / "d").iterdir() if not p.name.startswith(".")) == [
+        "manifest.json", "mini-2-epub.epub", "mini-2-screen.pdf"]
