@@ -234,14 +234,18 @@ def build_epub(guide: Guide, renderer: Renderer, target: Path,
                           _xhtml(renderer, fmt, meta.full_title,
                                  renderer.page("epub/cover.xhtml.j2", fmt, cover_alt=cover_alt), "cover"),
                           "cover", in_spine=True))
+    # A first edition's one changelog entry is a section of the imprint, as in
+    # the PDF (templates/pdf/book.html.j2): no near-empty page.
+    fold = len(meta.changelog) == 1
     files.append(EpubFile("imprint.xhtml", "application/xhtml+xml",
                           _xhtml(renderer, fmt, "About this edition",
-                                 renderer.page("partials/imprint.html.j2", fmt)),
+                                 renderer.page("partials/imprint.html.j2", fmt, fold_whats_new=fold)),
                           "imprint", in_spine=True))
-    files.append(EpubFile("whats-new.xhtml", "application/xhtml+xml",
-                          _xhtml(renderer, fmt, "What is new in this edition",
-                                 renderer.page("partials/whats-new.html.j2", fmt)),
-                          "whats-new", in_spine=True))
+    if not fold:
+        files.append(EpubFile("whats-new.xhtml", "application/xhtml+xml",
+                              _xhtml(renderer, fmt, "What is new in this edition",
+                                     renderer.page("partials/whats-new.html.j2", fmt)),
+                              "whats-new", in_spine=True))
     nav = EpubFile("nav.xhtml", "application/xhtml+xml", b"", "nav", properties=("nav",), in_spine=True)
     files.append(nav)
     for doc in guide.documents:

@@ -41,6 +41,12 @@ BLOCK_TYPES: dict[str, BlockType] = {b.name: b for b in (
     BlockType("resource-list", None, titled=False, has_text=False),
 )}
 
+# The parts of a chapter (guide.yaml style.chapter_parts): each sits at the
+# same heading level in every chapter, one below the `##` section it closes
+# (h3), never under a subsection (render.py), and never inside another titled
+# block (CONTENT-BLOCK-LEVEL).
+CHAPTER_PARTS = frozenset({"key-points", "activity", "case-study", "self-check", "resources"})
+
 
 def block_name(token_type: str) -> str | None:
     """`container_key-points_open` -> `key-points`."""

@@ -266,7 +266,7 @@ class Document:
     def label(self) -> str:
         """How a cross-reference names this document."""
         if self.number is not None:
-            return f"Chapter {self.number}: {self.meta.title}"
+            return f"Chapter\u00a0{self.number}: {self.meta.title}"     # a no-break space: never "Chapter / 5"
         return self.meta.title
 
 

@@ -12,7 +12,12 @@
   the Link;
 - running heads and page numbers, which WeasyPrint marks with MCIDs that
   the structure tree never references (upstream issue 1836), become
-  pagination artifacts.
+  pagination artifacts;
+- every link annotation gets the Print flag (/F 4), so a printed page shows
+  what the screen does (PDF/UA-1 via ISO 32000 annotation rules);
+- empty grouping elements (a Span or NonStruct with no content, children,
+  /Alt or /ActualText), which WeasyPrint leaves for boxes that draw nothing,
+  are removed.
 
 Each fix is tested by tests/test_pdfua.py; the check stage proves the result."""
 
@@ -204,8 +209,37 @@ def complete_tags(path: Path) -> None:
         for element, _ in list(_elements(tree)):
             if element.get("/S") == "/L":
                 _nest_lists(pdf, element)
+        _drop_empty_elements(tree)
+        _print_links(pdf)
         _artifact_orphans(pdf)
         pdf.save(path, deterministic_id=True)
+
+
+EMPTY_ROLES = ("/Span", "/NonStruct")     # grouping elements that mean nothing when empty
+
+
+def _drop_empty_elements(tree: Dictionary) -> None:
+    """Remove Span and NonStruct elements that hold nothing; a parent left
+    empty by that goes too."""
+    while True:
+        empty = [(element, parent) for element, parent in _elements(tree)
+                 if element.get("/S") in EMPTY_ROLES and not _kids(element)
+                 and "/Alt" not in element and "/ActualText" not in element]
+        if not empty:
+            return
+        for element, parent in empty:
+            holder = parent if parent is not None else tree
+            holder.K = Array([k for k in _kids(holder)
+                              if not (isinstance(k, Dictionary) and k.objgen == element.objgen)])
+
+
+def _print_links(pdf: pikepdf.Pdf) -> None:
+    """Set the Print flag (bit 3, /F 4) on every link annotation: without it
+    a printed page and the screen differ."""
+    for page in pdf.pages:
+        for annot in page.obj.get("/Annots", []):
+            if annot.get("/Subtype") == "/Link":
+                annot.F = int(annot.get("/F", 0)) | 4
 
 
 def _artifact_orphans(pdf: pikepdf.Pdf) -> None:

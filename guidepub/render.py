@@ -16,7 +16,7 @@ from markdown_it.token import Token
 from markupsafe import Markup, escape
 
 from .errors import GuideError
-from .markdown import BLOCK_TYPES, block_name, inline_text, make_parser, text_inline
+from .markdown import BLOCK_TYPES, CHAPTER_PARTS, block_name, inline_text, make_parser, text_inline
 from .model import Document, Guide
 
 
@@ -105,7 +105,7 @@ class Renderer:
             id_attr = f' id="{escape(ident)}"' if ident else ""
             caption = escape(tok.attrGet("caption") or "")
             number = tok.meta.get("number")
-            return (f'<div class="table-wrap">\n<table{id_attr}>\n<caption><span class="label">Table {number}.</span> '
+            return (f'<div class="table-wrap">\n<table{id_attr}>\n<caption><span class="label">Table&#160;{number}.</span> '
                     f"{caption}</caption>\n")
 
         def table_close(self_r, tokens, idx, options, env):
@@ -202,7 +202,9 @@ class Renderer:
                 if c.type not in ("link_open", "link_close", "footnote_ref", "image")]
         return Markup(self.md.renderer.renderInline(kept, self.md.options, self._env(doc, pdf_format())))
 
-    def _render(self, tokens, env, level: int) -> str:
+    def _render(self, tokens, env, level: int, outermost: bool = True) -> str:
+        """`outermost`: not inside a titled block, where a chapter part
+        takes its fixed level."""
         out: list[str] = []
         run: list = []
 
@@ -224,9 +226,15 @@ class Renderer:
                 # A titled block is a region with a heading one level down; a
                 # quotation has no heading, so what it holds keeps the level.
                 inner_level = level + 1 if block.titled else level
+                if name in CHAPTER_PARTS and outermost:
+                    # A chapter part (key points, self-check, ...) sits one
+                    # level below the `##` section it closes, in every
+                    # chapter: never under whatever subsection came before it.
+                    inner_level = min(level, 2) + 1
                 if block.titled:
                     env["blocks"] += 1
-                inner = self._render(tokens[i + 1:close], env, inner_level)
+                inner = self._render(tokens[i + 1:close], env, inner_level,
+                                     outermost and not block.titled)
                 out.append(self.partial(
                     f"blocks/{name}.html.j2", body=Markup(inner), title=title,
                     level=min(inner_level, 6), id=f"{env['docId']}--block-{env['blocks']}"))

@@ -168,7 +168,7 @@ def test_weasyprint_gaps_are_closed_by_complete_tags(tmp_path):
             "<ol><li><p>One</p><p>Two</p></li></ol>"
             '<p><a href="#x">A described link</a></p><h2 id="x">X</h2>')
     raw = make_pdf(tmp_path, body, complete=False)
-    assert {"PDF-TH-SCOPE", "PDF-LIST", "PDF-LINK-DESC"} <= codes(check_pdf(raw))
+    assert {"PDF-TH-SCOPE", "PDF-LIST", "PDF-LINK-DESC", "PDF-LINK-PRINT"} <= codes(check_pdf(raw))
     complete_tags(raw)
     assert check_pdf(raw).findings == []
     [th] = [n for n in read_tags(raw).walk() if n.role == "TH"]
@@ -176,6 +176,29 @@ def test_weasyprint_gaps_are_closed_by_complete_tags(tmp_path):
     with pikepdf.open(raw) as pdf:
         [annot] = pdf.pages[0].Annots
         assert str(annot.Contents) == "A described link"
+        assert int(annot.F) == 4                     # printed as shown
+
+
+def test_empty_span_elements_are_found_and_removed(tmp_path):
+    """A Span (or NonStruct) with no content, children, /Alt or /ActualText is
+    an empty stop for a screen reader: PDF-EMPTY-TAG; complete_tags drops it,
+    and a Span left empty by that too."""
+    path = make_pdf(tmp_path, "<h1>Title</h1><p>Text.</p>")
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        root = pdf.Root.StructTreeRoot
+        document = root.K[0] if isinstance(root.K, pikepdf.Array) else root.K
+        span = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=pikepdf.Name.Span,
+                                                    P=document, K=pikepdf.Array()))
+        inner = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=pikepdf.Name.NonStruct,
+                                                     P=span, K=pikepdf.Array()))
+        span.K = pikepdf.Array([inner])
+        document.K = pikepdf.Array([*document.K, span])
+        pdf.save(path)
+    found = [f for f in check_pdf(path).findings if f.code == "PDF-EMPTY-TAG"]
+    assert [f.message.split()[1] for f in found] == ["empty"] and "NonStruct" in found[0].message
+    complete_tags(path)
+    assert check_pdf(path).findings == []
+    assert not [n for n in read_tags(path).walk() if n.role in ("Span", "NonStruct")]
 
 
 def test_running_heads_and_page_numbers_become_artifacts(tmp_path):
@@ -310,3 +333,17 @@ def test_every_chapter_has_its_parts(guide_copy):
     found = {f.code: f for f in check_content(load(guide_copy, BRAND)).findings}
     assert set(found) == {"CONTENT-CHAPTER-PARTS", "CONTENT-CASE-STUDY"}
     assert "self-check" in found["CONTENT-CHAPTER-PARTS"].message
+
+
+def test_a_chapter_part_nested_in_another_block_is_caught(guide_copy):
+    """The parts of a chapter sit side by side at one level: a self-check
+    inside the case study would be a heading deeper than in other chapters."""
+    chapter = guide_copy / "one.md"
+    text = chapter.read_text()
+    chapter.write_text(text.replace("::: self-check\n1. A question?\n:::\n", "")
+                       .replace("Quoted words.\n:::\n:::::", "Quoted words.\n:::\n\n::: self-check\n"
+                                "1. A question?\n:::\n:::::"))
+    found = [f for f in check_content(load(guide_copy, BRAND)).findings]
+    assert [f.code for f in found] == ["CONTENT-BLOCK-LEVEL"]
+    lines = chapter.read_text().splitlines()
+    assert found[0].where.endswith(f":{lines.index('::: self-check') + 1}")

@@ -116,3 +116,28 @@ def test_two_builds_are_byte_identical(mini, tmp_path):
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "again" / "mini-2-screen.pdf").read_bytes() == mini.pdf.read_bytes()
     assert (tmp_path / "again" / "mini-2-epub.epub").read_bytes() == mini.epub.read_bytes()
+
+
+def test_a_first_editions_changelog_is_part_of_the_imprint(guide_copy, tmp_path):
+    """One changelog entry makes no near-empty page: "What is new" is a
+    section of the imprint in the PDF and the EPUB, and keeps its id."""
+    import pikepdf
+    from guidepub.pipeline import Project, build
+    from pdf_helpers import page_texts
+    path = guide_copy / "guide.yaml"
+    text = path.read_text()
+    path.write_text(text[:text.index("  - edition: 1\n")] + text[text.index("identifiers:"):])
+    built = build(Project.at(ROOT, guide_copy, tmp_path))
+    files = xhtml_files(built.outputs["epub"])
+    assert "EPUB/whats-new.xhtml" not in files
+    imprint = etree.fromstring(files["EPUB/imprint.xhtml"])
+    [section] = imprint.xpath("//h:section[@id='whats-new']", namespaces=XHTML)
+    assert section.xpath("h:h2/text()", namespaces=XHTML) == ["What is new in this edition"]
+    nav = etree.fromstring(files["EPUB/nav.xhtml"])
+    assert "imprint.xhtml#whats-new" in nav.xpath("//h:a/@href", namespaces=XHTML)
+    pages = page_texts(built.outputs["screen"])
+    [imprint_page] = [p for p in pages if "About this edition" in p and "How to cite" in p]
+    assert "What is new in this edition" in imprint_page and "Added a second chapter." in imprint_page
+    assert sum("What is new in this edition" in p for p in pages) == 1
+    with pikepdf.open(built.outputs["screen"]) as pdf:
+        assert "whats-new" in pikepdf.NameTree(pdf.Root.Names.Dests)

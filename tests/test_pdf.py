@@ -107,6 +107,9 @@ def test_running_head_shows_the_chapter_title(mini):
     # the page after the opener has no heading of its own: only the running head names the chapter
     assert "First chapter" in pages[first]
     assert "Second chapter" in pages[second - 1] and "First chapter" not in pages[second - 1]
+    # no running head on an opener page: its title shows once, as the heading
+    assert pages[first - 1].count("First chapter") == 1
+    assert pages[second - 1].count("Second chapter") == 1
 
 
 BAD_HTML = '<html lang="en-GB"><head><title>t</title></head><body><p>x</p>{}</body></html>'

@@ -75,7 +75,17 @@ def test_key_points_is_a_tip_aside_with_a_heading_below_its_section(renderer):
 def test_activity_takes_its_title_from_the_opening_line(renderer):
     element = block(chapter(renderer, "ch-one"), "activity")
     assert element.tag == XHTML + "section"
-    assert heading(element)[:2] == ("h4", "Try this")   # it follows an h3
+    # a chapter part sits below the section (h2) it closes, even after an h3
+    assert heading(element)[:2] == ("h3", "Try this")
+
+
+def test_chapter_parts_sit_at_one_level_in_every_chapter(renderer):
+    """Key points, activity, case study, self-check and further resources are
+    h3 whatever heading comes before them; a quote in a case study has none."""
+    tree = chapter(renderer, "ch-one")
+    levels = {name: heading(block(tree, name))[0]
+              for name in ("key-points", "activity", "case-study", "self-check", "resources")}
+    assert set(levels.values()) == {"h3"}, levels
 
 
 def test_case_study_is_an_example_and_can_hold_a_quote(renderer):
@@ -100,13 +110,13 @@ def test_figure_has_alt_text_and_a_numbered_caption(renderer):
     [img] = figure.xpath("h:img", namespaces=NS)
     assert img.get("alt") == "A square box with a tick inside"
     assert img.get("src") == "figures/box.svg"
-    assert "".join(figure.xpath("h:figcaption//text()", namespaces=NS)) == "Figure 1. A box"
+    assert "".join(figure.xpath("h:figcaption//text()", namespaces=NS)) == "Figure\u00a01. A box"
 
 
 def test_table_has_caption_and_column_headers(renderer):
     [table] = chapter(renderer, "ch-two").xpath("//h:table", namespaces=NS)
     assert table.get("id") == "tbl-data"
-    assert "".join(table.xpath("h:caption//text()", namespaces=NS)) == "Table 1. Some data"
+    assert "".join(table.xpath("h:caption//text()", namespaces=NS)) == "Table\u00a01. Some data"
     assert [(th.text, th.get("scope")) for th in table.xpath(".//h:th", namespaces=NS)] == [
         ("Name", "col"), ("Value", "col")]
 
@@ -150,12 +160,12 @@ def test_cross_references_per_format(renderer):
                            (pdf_format(), "#fig-box", "#ch-two")):
         links = chapter(renderer, "ch-one", fmt).xpath("//h:a[@class='xref']", namespaces=NS)
         assert [(a.get("href"), a.text) for a in links] == [
-            (fig, "Figure 1"), (chap, "the second chapter")]
+            (fig, "Figure\u00a01"), (chap, "the second chapter")]
     links = chapter(renderer, "ch-two").xpath("//h:a[@class='xref']", namespaces=NS)
     assert [(a.get("href"), a.text) for a in links] == [
-        ("ch-two.xhtml#tbl-data", "Table 1"), ("ch-one.xhtml#ch-one-opening-section", "Opening section")]
+        ("ch-two.xhtml#tbl-data", "Table\u00a01"), ("ch-one.xhtml#ch-one-opening-section", "Opening section")]
     intro = chapter(renderer, "intro").xpath("//h:a[@class='xref']/text()", namespaces=NS)
-    assert intro == ["Chapter 1: First chapter"]
+    assert intro == ["Chapter\u00a01: First chapter"]
 
 
 def test_raw_html_is_never_passed_through():
@@ -240,10 +250,10 @@ def test_markdown_outside_the_body_renders_with_the_bodys_rules(guide_copy):
         [caption] = tree.xpath("//h:figure[@id='fig-box']/h:figcaption", namespaces=NS)
         assert caption.xpath("h:em/text()", namespaces=NS) == ["box"]
         assert [(a.get("href"), a.text) for a in caption.xpath("h:a", namespaces=NS)] == [
-            (href, "Chapter 2: Second chapter")]
+            (href, "Chapter\u00a02: Second chapter")]
         activity = block(tree, "activity")
-        assert heading(activity)[:2] == ("h4", "Try ")
-        assert activity.xpath("h:h4/h:em/text()", namespaces=NS) == ["this"]
+        assert heading(activity)[:2] == ("h3", "Try ")
+        assert activity.xpath("h:h3/h:em/text()", namespaces=NS) == ["this"]
         [quote] = tree.xpath("//h:figure[@class='block-quote']/h:figcaption", namespaces=NS)
         assert quote.xpath("h:em/text()|h:a/@href", namespaces=NS) == ["composite", "https://example.org/b"]
     # the PDF's contents keeps the emphasis and code, without a link inside the link
@@ -260,7 +270,7 @@ def test_figure_width_and_a_figure_without_caption(guide_copy):
     tree = chapter(renderer, "ch-one")
     [figure] = tree.xpath("//h:figure[@id='fig-box']", namespaces=NS)
     assert figure.xpath("h:img/@style", namespaces=NS) == ["width: 30em"]
-    assert "".join(figure.xpath("h:figcaption//text()", namespaces=NS)) == "Figure 1."
+    assert "".join(figure.xpath("h:figcaption//text()", namespaces=NS)) == "Figure\u00a01."
 
 
 def test_a_title_citing_a_note_gives_bookmark_and_running_head_its_plain_text(guide_copy):

@@ -114,7 +114,7 @@ def run(guide, outputs: dict[str, Path], step=lambda _message: None) -> Report:
         if variant.format == "web" and variant.name in outputs:
             from .parity import check_web_parity
             from .web import check_web
-            step(f"Checking the {variant.title} edition in Chromium (axe-core, reflow, text spacing, keyboard)")
+            step("Checking the web edition in Chromium (axe-core, reflow, text spacing, keyboard)")
             results.append(check_web(outputs[variant.name]))
             results.append(check_web_parity(outputs[variant.name], epub))
     return Report(results)

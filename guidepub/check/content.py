@@ -9,7 +9,7 @@ from pathlib import Path
 from markdown_it.token import Token
 
 from ..colour import contrast_ratio, required_ratio
-from ..markdown import BLOCK_TYPES, block_name, block_title, inline_text
+from ..markdown import BLOCK_TYPES, CHAPTER_PARTS, block_name, block_title, inline_text
 from ..model import Document, Guide
 from . import CheckResult
 
@@ -60,6 +60,28 @@ def _check_chapter_parts(doc: Document, parts: list[str], fictional: bool, resul
             result.add("CONTENT-CASE-STUDY", "a case study's title does not say it is fictional",
                        "end the title with '(fictional)': case studies are composites, not real people",
                        _where(doc, tok))
+    _check_block_levels(doc, result)
+
+
+def _check_block_levels(doc: Document, result: CheckResult) -> None:
+    """A chapter part sits at chapter level (h3, below the section it closes):
+    one inside another titled block would take a heading a level deeper than
+    in every other chapter."""
+    outer: list[str] = []
+    for tok in doc.tokens:
+        name = block_name(tok.type)
+        if not name:
+            continue
+        if tok.nesting == -1:
+            outer.pop()
+            continue
+        titled = [n for n in outer if BLOCK_TYPES[n].titled]
+        if name in CHAPTER_PARTS and titled:
+            result.add("CONTENT-BLOCK-LEVEL", f"the {name} block is inside the {titled[-1]} block, so its "
+                       "heading would sit a level deeper than in the other chapters",
+                       f"close the {titled[-1]} block (:::) before opening {name}: the parts of a chapter "
+                       "sit side by side", _where(doc, tok))
+        outer.append(name)
 
 
 # --- headings --------------------------------------------------------------

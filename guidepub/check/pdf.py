@@ -26,6 +26,7 @@ def check_pdf(path: Path, guide: Guide | None = None) -> CheckResult:
         _untagged(pdf, result)
         _fonts(pdf, result)
         _links(pdf, tags, result)
+        _empty_elements(pdf, result)
         outline = _outline(pdf)
         result.facts = {"pages": len(pdf.pages), "headings": sum(n.role in HEADINGS for n in tags.walk()),
                         "figures": sum(n.role == "Figure" for n in tags.walk())}
@@ -98,11 +99,41 @@ def _links(pdf: pikepdf.Pdf, tags: Node, result: CheckResult) -> None:
             if annot.objgen not in in_tree:
                 result.add("PDF-LINK-TREE", "a link annotation is not reachable from a Link tag",
                            "links must come from <a> elements in the templates", f"page {number}")
+            if not int(annot.get("/F", 0)) & 4:
+                result.add("PDF-LINK-PRINT", "a link annotation lacks the Print flag (/F 4): print and screen differ",
+                           "guidepub/pdfua.py sets /F 4 on every link annotation", f"page {number}")
             contents = str(annot.get("/Contents", "")).strip()
             dest = str(annot.get("/Dest", "")).lstrip("/")
             if not contents or contents == dest:
                 result.add("PDF-LINK-DESC", f"link annotation has no description (Contents '{contents}')",
                            "guidepub/pdfua.py sets it from the link text; is the link empty?", f"page {number}")
+
+
+def _empty_elements(pdf: pikepdf.Pdf, result: CheckResult) -> None:
+    """No Span or NonStruct element that holds nothing: no content, children,
+    /Alt or /ActualText (a screen reader meets an empty stop)."""
+    root = pdf.Root.get("/StructTreeRoot")
+    stack = [root.get("/K")] if root is not None else []
+    seen: set = set()
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, pikepdf.Array):
+            stack.extend(obj)
+            continue
+        if not isinstance(obj, pikepdf.Dictionary) or "/S" not in obj or obj.get("/Type") in ("/MCR", "/OBJR"):
+            continue
+        if obj.is_indirect:
+            if obj.objgen in seen:
+                continue
+            seen.add(obj.objgen)
+        kids = obj.get("/K")
+        empty = kids is None or (isinstance(kids, pikepdf.Array) and len(kids) == 0)
+        if (obj.get("/S") in ("/Span", "/NonStruct") and empty
+                and "/Alt" not in obj and "/ActualText" not in obj):
+            result.add("PDF-EMPTY-TAG", f"an empty {str(obj.S)[1:]} element (no content, children, /Alt "
+                       "or /ActualText)", "guidepub/pdfua.py removes empty Span and NonStruct elements")
+        if kids is not None:
+            stack.append(kids)
 
 
 def _headings(tags: Node, guide: Guide | None, result: CheckResult) -> None:

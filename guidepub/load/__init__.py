@@ -273,10 +273,10 @@ def load(content: Path, brand_path: Path) -> Guide:
         for h in doc.headings:
             targets[h.id] = Target(h.id, doc.id, h.text)
         for f in doc.figures:
-            targets[f.id] = Target(f.id, doc.id, f"Figure {f.number}")
+            targets[f.id] = Target(f.id, doc.id, f"Figure\u00a0{f.number}")     # no-break spaces
         for t in doc.tables:
             if t.id:
-                targets[t.id] = Target(t.id, doc.id, f"Table {t.number}")
+                targets[t.id] = Target(t.id, doc.id, f"Table\u00a0{t.number}")
     resolve_links(documents, targets, problems)
     resources: list = []
     sources = [guide_real] + [real for _, _, real in listed] + sorted(reader.figures)

@@ -9,6 +9,9 @@ the EPUB packs them.
 - PNG and JPEG are decoded in full with Pillow: a truncated file, one whose
   contents are not what its name says, or one over MAX_PIXELS is refused.
   GIF (its first frame) and WebP are converted to PNG at build time.
+- SVG features the PDF engine draws otherwise than a browser (a marker's
+  orient="auto", <textPath>, most filters, paint-order, vector-effect) are
+  CONTENT-SVG-FEATURE at the SVG's line: every edition must show the same picture.
 """
 
 from __future__ import annotations
@@ -102,7 +105,46 @@ def _svg(path: Path, data: bytes) -> bytes:
                 _css(value, path, element.sourceline)
         if name == "style" and element.text:
             _css(element.text, path, element.sourceline)
+        _drawn_alike(element, name, path)
     return data
+
+
+# SVG features WeasyPrint 70 (the PDF engine) draws differently from a browser
+# (the EPUB and web editions), read from its source (weasyprint/svg/): a
+# figure must look the same in every edition, so each is refused, never
+# silently drawn wrong.
+FILTERS_DRAWN = {"feOffset", "feBlend"}     # the only filter primitives svg/defs.py applies
+IGNORED_CSS = re.compile(r"(?<![\w-])(paint-order|vector-effect)\s*:", re.I)
+
+
+def _unlike(what: str, path: Path, line: int | None, hint: str) -> FigureRefused:
+    return FigureRefused(Problem("CONTENT-SVG-FEATURE", what, path, line, hint))
+
+
+def _drawn_alike(element, name: str, path: Path) -> None:
+    """Refuse what the PDF would draw otherwise than the EPUB and web editions."""
+    line = element.sourceline
+    orient = (element.get("orient") or "").strip()
+    if name == "marker" and orient in ("auto", "auto-start-reverse"):
+        raise _unlike(f'SVG marker has orient="{orient}", which the PDF engine (WeasyPrint) does not '
+                      "follow: its arrowheads would point another way in the PDF", path, line,
+                      "draw each arrowhead as a <polygon> or <path> of its own, or give the marker "
+                      'an explicit angle (orient="90")')
+    if name == "textPath":
+        raise _unlike("SVG has <textPath>: the PDF engine sets the text on a straight line", path, line,
+                      "set the text with <text> and a rotate transform, or convert it to outlines")
+    if name.startswith("fe") and name not in FILTERS_DRAWN:
+        raise _unlike(f"SVG filter uses <{name}>, which the PDF engine ignores", path, line,
+                      "draw the effect (a shadow, a blur) as shapes, or leave it out")
+    for attr in ("paint-order", "vector-effect"):
+        if element.get(attr) is not None:
+            raise _unlike(f"SVG uses {attr}=, which the PDF engine ignores", path, line,
+                          f"remove {attr}: draw the outline and the fill as two shapes")
+    css = (element.get("style") or "") + (element.text or "" if name == "style" else "")
+    found = IGNORED_CSS.search(css)
+    if found:
+        raise _unlike(f"SVG style uses {found.group(1)}, which the PDF engine ignores", path, line,
+                      f"remove {found.group(1)}: draw the outline and the fill as two shapes")
 
 
 def _reference(value: str, path: Path, line: int | None) -> None:

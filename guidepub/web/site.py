@@ -175,6 +175,12 @@ def _scrollable_tables(tree: etree._Element) -> None:
             wrap.set("role", "region")
             wrap.set("tabindex", "0")
             wrap.set("aria-label", name)
+            if caption is not None:            # the caption stays in view while the table scrolls
+                text = etree.Element(f"{H}span", {"class": "caption-text"})
+                text.text, caption.text = caption.text, None
+                for child in list(caption):
+                    text.append(child)
+                caption.append(text)
 
 
 def _distinct_block_names(tree: etree._Element) -> None:
