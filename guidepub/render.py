@@ -61,6 +61,7 @@ class Renderer:
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                keep_trailing_newline=True)
         self.env.filters["split_lines"] = lambda text: text.split("\n")
+        self.env.filters["print_url"] = print_url
         self.env.globals["toc_title"] = self.toc_title
         self.md = make_parser()
         self._install_rules()
@@ -74,6 +75,7 @@ class Renderer:
             tok = tokens[idx]
             xref = tok.meta.get("xref")
             env["links"].append(xref)
+            env["urls"].append(None if xref else str(tok.attrGet("href") or ""))
             if not xref:
                 return self_r.renderToken(tokens, idx, options, env)
             # Tokens are shared by both formats: build the attributes afresh.
@@ -82,7 +84,12 @@ class Renderer:
             return _open_tag("a", attrs)
 
         def link_close(self_r, tokens, idx, options, env):
-            xref = env["links"].pop()
+            xref, url = env["links"].pop(), env["urls"].pop()
+            if url and env["format"].page_refs and env["print_urls"] and print_url(url):
+                # A paper reader cannot follow a link: the PDF prints its
+                # address after it, as text outside the link (one Link tag,
+                # one annotation, described by the link text alone).
+                return f'</a><span class="print-url"> ({escape(print_url(url))})</span>'
             if xref and env["format"].page_refs:
                 # The page number goes after the link, not inside it: generated
                 # text inside a link becomes a nested Link tag, and one that
@@ -166,7 +173,8 @@ class Renderer:
         rules("footnote_anchor", footnote_anchor)
 
     def _env(self, doc: Document, fmt: Format) -> dict:
-        return {"docId": doc.id, "format": fmt, "doc": doc, "blocks": 0, "paragraphs": 0, "links": []}
+        return {"docId": doc.id, "format": fmt, "doc": doc, "blocks": 0, "paragraphs": 0, "links": [],
+                "urls": [], "print_urls": False}
 
     def body(self, doc: Document, fmt: Format) -> Markup:
         return Markup(self._render(doc.tokens, self._env(doc, fmt), level=1))
@@ -233,11 +241,15 @@ class Renderer:
                     inner_level = min(level, 2) + 1
                 if block.titled:
                     env["blocks"] += 1
+                # The PDF prints the web address after each link of a resource list.
+                printing, env["print_urls"] = env["print_urls"], env["print_urls"] or name == "resources"
                 inner = self._render(tokens[i + 1:close], env, inner_level,
                                      outermost and not block.titled)
+                env["print_urls"] = printing
                 out.append(self.partial(
                     f"blocks/{name}.html.j2", body=Markup(inner), title=title,
-                    level=min(inner_level, 6), id=f"{env['docId']}--block-{env['blocks']}"))
+                    level=min(inner_level, 6), id=f"{env['docId']}--block-{env['blocks']}",
+                    print_urls=env["format"].page_refs))
                 i = close + 1
                 continue
             figure = _figure_at(tokens, i)
@@ -303,6 +315,13 @@ class Renderer:
             tokens[token] = ", ".join([*(f"\"{family}\"" for family in stack), generic])
         tokens["mark-url"] = f"url(\"{url(self.brand_file(brand.mark))}\")"
         return _apply_tokens("\n".join(faces + layers), tokens)
+
+
+def print_url(url: str) -> str:
+    """A web address as the PDF prints it for a paper reader: without the
+    scheme and a trailing slash ("example.org/path"); "" for anything else."""
+    match = re.match(r"https?://(.+)$", url.strip(), re.I)
+    return match.group(1).rstrip("/") if match else ""
 
 
 def _cites_a_note(inline: Token | None) -> bool:

@@ -185,3 +185,19 @@ def test_a_link_holding_emphasis_or_code_is_one_link_with_one_annotation(tmp_pat
     assert [len(n.annotations) for n in links] == [1, 1]
     assert {a for n in links for a in n.annotations} == {a.objgen for a in annots}
     assert [normal(n.all_text()) for n in links] == ["the best and code site", "a nested one"]
+
+
+def test_the_pdf_prints_web_addresses_for_paper_readers(mini):
+    """Resource lists and the licence print the address after the link text,
+    outside the link (one Link tag, described by its text); the EPUB does not."""
+    import zipfile
+    text = " ".join(page_texts(mini.pdf))
+    assert "An example site (example.org)" in text
+    licence = str(mini.guide.meta.licence.url).split("://", 1)[1].rstrip("/")
+    assert f"({licence})" in text
+    links = [n for n in read_tags(mini.pdf).walk() if n.role == "Link"]
+    examples = [n for n in links if "An example site" in n.all_text()]
+    assert examples and all(normal(n.all_text()) == "An example site" and len(n.annotations) == 1
+                            for n in examples)
+    with zipfile.ZipFile(mini.epub) as z:
+        assert not any(b"(example.org)" in z.read(n) for n in z.namelist() if n.endswith(".xhtml"))
