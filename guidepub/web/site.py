@@ -68,12 +68,16 @@ def build_site(guide: Guide, renderer: Renderer, target: Path, shown: list[Downl
     for page, doc in zip(docs, guide.documents):
         page.content = Markup(renderer.partial("partials/document.html.j2", doc=doc, body=renderer.body(doc, fmt),
                                                title=renderer.title(doc, fmt)))
-    imprint.content = Markup(renderer.page("partials/imprint.html.j2", fmt))
+    # A first edition's one changelog entry is a section of the imprint, as
+    # in the PDF and the EPUB: no near-empty page.
+    fold = len(meta.changelog) == 1
+    imprint.content = Markup(renderer.page("partials/imprint.html.j2", fmt, fold_whats_new=fold))
     whats_new.content = Markup(renderer.page("partials/whats-new.html.j2", fmt))
+    edition_pages = [imprint] if fold else [imprint, whats_new]
 
     # Previous and next follow the reading order: the start page, every
     # document, then the edition's own pages.
-    order = [start, *docs, imprint, whats_new]
+    order = [start, *docs, *edition_pages]
     for i, page in enumerate(order):
         page.tree = _page_tree(renderer, fmt, page, shown, order[i - 1] if i else None,
                                order[i + 1] if i + 1 < len(order) else None)
@@ -81,7 +85,7 @@ def build_site(guide: Guide, renderer: Renderer, target: Path, shown: list[Downl
     for doc, page in zip(guide.documents, docs):
         if doc.meta.type != "glossary":
             link_first_uses(_main(page.tree), terms)
-    readable = [*docs, imprint, whats_new]
+    readable = [*docs, *edition_pages]
     for page in readable:
         _scrollable_tables(page.tree)
         _distinct_block_names(page.tree)
