@@ -391,3 +391,40 @@ def _cmdline(proc: Path) -> str:
         return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
+
+
+@pytest.fixture(scope="module")
+def with_web(tmp_path_factory):
+    out = tmp_path_factory.mktemp("web-base")
+    build(Project.at(ROOT, MINI, out), ["screen", "epub", "web"])
+    return out
+
+
+def test_the_web_edition_text_and_structure_are_compared(with_web, tmp_path):
+    """A change only the website shows (here made by hand in its page) is
+    reported by section and structure; one the EPUB shows too is not said twice."""
+    head = tmp_path / "head"
+    shutil.copytree(with_web, head)
+    page = head / "mini-2-web" / "ch-two.html"
+    page.write_text(page.read_text().replace("has data.", "has numbers.", 1).replace(
+        "Tables and terms</h2>", "Tables and words</h2>", 1))
+    manifest = json.loads((head / "manifest.json").read_text())
+    for entry in manifest["outputs"]:
+        if entry["variant"] == "web":
+            entry["sha256"] = "0" * 64
+    (head / "manifest.json").write_text(json.dumps(manifest))
+    diff, _, _ = compare(with_web, head)
+    web = [s for s in diff.sections if s.place.startswith("web edition:")]
+    assert web and any("{+numbers." in s.diff for s in web), [(s.title, s.diff) for s in diff.sections]
+    assert "text" in diff.changed and "structure" in diff.changed
+    assert any(c.kind == "web headings" for c in diff.structure)
+
+
+def test_a_source_edit_seen_in_epub_and_web_is_reported_once(with_web, tmp_path):
+    guide = guide_with(tmp_path, ("two.md", "has data.", "has numbers."))
+    head = tmp_path / "head"
+    build(Project.at(ROOT, guide, head), ["screen", "epub", "web"])
+    diff, _, _ = compare(with_web, head)
+    changed = [s for s in diff.sections if s.status != "unchanged"]
+    assert len(changed) == 1 and not changed[0].place.startswith("web edition:"), \
+        [(s.title, s.diff) for s in changed]

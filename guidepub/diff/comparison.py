@@ -54,11 +54,22 @@ def compare(base_folder, head_folder, progress: Progress | None = None) -> tuple
         structures += _structure(base.epub.structure, head.epub.structure, "epub")
     for variant in [e.variant for e in editions if e.variant in differing and e.format == "pdf"]:
         structures += _structure(base.pdfs[variant].structure, head.pdfs[variant].structure, variant)
-    diff.structure = _merge(structures)
-    # An edition of another format (a website) is compared file by file.
+    # An edition of another format (a website) is compared file by file, and
+    # a website's text and structure like the EPUB's: its sections are
+    # reported where they differ from what the EPUB's report already says.
+    told = {(s.heading, s.status, s.diff) for s in diff.sections}
     for e in editions:
         if e.variant in differing and e.format not in ("pdf", "epub"):
             diff.files += _folder_files(base.path(e.variant), head.path(e.variant), e.variant)
+            if e.variant in base.webs and e.variant in head.webs:
+                say(f"Comparing the {e.variant} edition: sections and structure")
+                a, b = base.webs[e.variant], head.webs[e.variant]
+                for change in _sections(a.sections, b.sections):
+                    if change.status != "unchanged" and (change.heading, change.status, change.diff) not in told:
+                        change.place = f"{e.variant} edition: {change.place}"
+                        diff.sections.append(change)
+                structures += _structure(a.structure, b.structure, e.variant)
+    diff.structure = _merge(structures)
     diff.timings["compare"] = round(time.perf_counter() - step, 2)
     step = time.perf_counter()
     with Renderer() as renderer:

@@ -89,6 +89,7 @@ class Side:
     outputs: dict[str, dict]               # variant -> its manifest entry
     pdfs: dict[str, PdfSide] = field(default_factory=dict)
     epub: EpubSide | None = None
+    webs: dict[str, "WebSide"] = field(default_factory=dict)
 
     def path(self, variant: str) -> Path:
         return self.folder / self.outputs[variant]["file"]
@@ -127,7 +128,44 @@ def read_side(folder: Path, variants: set[str] | None = None, figures_of: set[st
             side.pdfs[variant] = read_pdf(variant, path)
         elif entry.get("format") == "epub":
             side.epub = read_epub(path)
+        elif entry.get("format") == "web" and path.is_dir():
+            side.webs[variant] = read_web(path)
     return side
+
+
+@dataclass
+class WebSide:
+    sections: list[Section]
+    structure: dict
+
+
+def read_web(folder: Path) -> WebSide:
+    """A website's text and structure, like the EPUB's: its pages in the
+    order the start page's contents lists them, each page's <main> cut at
+    every heading."""
+    start = etree.parse(str(folder / "index.html")).getroot()
+    order: list[str] = []
+    for href in start.xpath("//*[local-name()='main']//*[local-name()='a']/@href"):
+        page = href.split("#", 1)[0]
+        if page.endswith(".html") and "/" not in page and page not in order and (folder / page).is_file():
+            order.append(page)
+    sections: list[Section] = []
+    structure: dict[str, list[str]] = {"web headings": [], "web figures": [], "web links": [], "web tables": []}
+    for page in order:
+        tree = etree.parse(str(folder / page)).getroot()
+        main = (tree.xpath("//*[local-name()='main']") or [tree])[0]
+        sections += _sections(page, main, _document_name(page, tree))
+        for element in main.iter():
+            tag = _local(element) if isinstance(element.tag, str) else ""
+            if HEADING.match(tag):
+                structure["web headings"].append(f"{tag.upper()} {_text(element)}")
+            elif tag == "img":
+                structure["web figures"].append(element.get("alt") or "")
+            elif tag == "a" and element.get("href"):
+                structure["web links"].append(f"{_text(element)} → {element.get('href')}")
+            elif tag == "caption":
+                structure["web tables"].append(_text(element))
+    return WebSide(sections, structure)
 
 
 # --- PDF ---------------------------------------------------------------------
