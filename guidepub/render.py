@@ -36,21 +36,23 @@ def pdf_format(css: tuple[str, ...] = ()) -> Format:
     return Format("pdf", lambda ident: f"#{ident}", ("print.css", *css), page_refs=True)
 
 
-def epub_format(guide: Guide) -> Format:
+def _page_a_document(guide: Guide, name: str, suffix: str, css: str) -> Format:
+    """A format with one file a document: a cross-reference names the file
+    of its target's document, and the target within it."""
     def href(ident: str) -> str:
         target = guide.targets[ident]
-        page = f"{target.doc_id}.xhtml"
+        page = f"{target.doc_id}{suffix}"
         return page if ident == target.doc_id else f"{page}#{ident}"
-    return Format("epub", href, ("epub.css",))
+    return Format(name, href, (css,))
+
+
+def epub_format(guide: Guide) -> Format:
+    return _page_a_document(guide, "epub", ".xhtml", "epub.css")
 
 
 def web_format(guide: Guide) -> Format:
     """The web edition: one page a document (guidepub/web/)."""
-    def href(ident: str) -> str:
-        target = guide.targets[ident]
-        page = f"{target.doc_id}.html"
-        return page if ident == target.doc_id else f"{page}#{ident}"
-    return Format("web", href, ("web.css",))
+    return _page_a_document(guide, "web", ".html", "web.css")
 
 
 class Renderer:

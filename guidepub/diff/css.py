@@ -45,18 +45,24 @@ def _declaration(text: str, stack: list[str], found: dict) -> None:
 
 def declarations_diff(old: str, new: str, limit: int = 20) -> list[str]:
     a, b = declarations(old), declarations(new)
+    return mapping_diff({f"{sel} › {prop}": v for (sel, prop), v in sorted(a.items())},
+                        {f"{sel} › {prop}": v for (sel, prop), v in sorted(b.items())}, limit)
+
+
+def mapping_diff(old: dict[str, str], new: dict[str, str], limit: int, show=lambda v: v) -> list[str]:
+    """'key: before → after', 'key: added v', 'key: removed (v)' for every key
+    whose value differs (in order of first appearance), at most `limit` lines."""
     lines = []
-    for key in sorted(a.keys() | b.keys()):
-        before, after = a.get(key), b.get(key)
+    for key in dict.fromkeys([*old, *new]):
+        before, after = old.get(key), new.get(key)
         if before == after:
             continue
-        selector, prop = key
         if before is None:
-            lines.append(f"{selector} › {prop}: added {after}")
+            lines.append(f"{key}: added {show(after)}")
         elif after is None:
-            lines.append(f"{selector} › {prop}: removed ({before})")
+            lines.append(f"{key}: removed ({show(before)})")
         else:
-            lines.append(f"{selector} › {prop}: {before} → {after}")
+            lines.append(f"{key}: {show(before)} → {show(after)}")
     if len(lines) > limit:
         lines = lines[:limit] + [f"… and {len(lines) - limit} more"]
     return lines

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from .css import declarations_diff
+from .css import declarations_diff, mapping_diff
 from .model import SourceChange
 
 IMAGES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp")
@@ -97,20 +97,7 @@ def _yaml_diff(a: str, b: str) -> list[str] | None:
         old, new = _flatten(yaml.safe_load(a) or {}), _flatten(yaml.safe_load(b) or {})
     except yaml.YAMLError:
         return None
-    lines = []
-    for key in dict.fromkeys([*old, *new]):
-        before, after = old.get(key), new.get(key)
-        if before == after:
-            continue
-        if before is None:
-            lines.append(f"{key}: added {_short(after)}")
-        elif after is None:
-            lines.append(f"{key}: removed ({_short(before)})")
-        else:
-            lines.append(f"{key}: {_short(before)} → {_short(after)}")
-    if len(lines) > DETAILS:
-        lines = lines[:DETAILS] + [f"… and {len(lines) - DETAILS} more"]
-    return lines
+    return mapping_diff(old, new, DETAILS, _short)
 
 
 def _short(text: str, limit: int = 80) -> str:

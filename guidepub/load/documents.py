@@ -15,22 +15,12 @@ from ..markdown import (BLOCK_TYPES, TITLE, TITLE_INLINE, block_name, caption_in
                         make_parser, text_inline)
 from ..model import ID_PATTERN, DocMeta, Document, Figure, Heading, Table, Target
 from . import figures
+from .guards import check_attrs, check_glyphs, check_nesting
 from .files import MAX_IMAGE_BYTES, Refused, inside, read_limited, read_text
 from .yamlio import node_line, read_yaml, validate
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.S)
 MAX_TABLE_ROWS = 500
-MAX_LIST_ITEMS = 1000       # a glossary of a thousand terms is a dictionary: split it
-MAX_DEPTH = 16              # lists, quotations and blocks inside each other
-NESTING_OPEN = {"bullet_list_open", "ordered_list_open", "blockquote_open", "dl_open"}
-NESTING_CLOSE = {"bullet_list_close", "ordered_list_close", "blockquote_close", "dl_close"}
-LIST_ITEMS = {"list_item_open", "dt_open"}
-# Attributes an author may give with {...}; the parser's own (href, src, ...)
-# are allowed on the tokens it puts them on. Anything else (style, xmlns,
-# prefixed names, event handlers) would pass unchecked into every edition.
-AUTHOR_ATTRS = {"id", "class", "caption", "width", "height"}
-PARSER_ATTRS = {"link_open": {"href", "title"}, "image": {"src", "alt", "title"},
-                "ordered_list_open": {"start"}, "th_open": {"style"}, "td_open": {"style"}}
 EPUB_FOLDERS = {"css", "fonts", "images", "META-INF", "figure-files"}
 FIGURE_WIDTH = re.compile(r"(\d+(?:\.\d+)?)\s*(%|px|em)")     # {width="80%"}, "500px", "30em"
 
@@ -47,23 +37,6 @@ RESERVED_IDS = {"cover", "imprint", "imprint-title", "imprint-cite", "imprint-ac
 RESERVED_ID = re.compile(r"^(page|whats-new)-\d+$")    # page-break markers; editions on the changelog page
 RAW_HTML = re.compile(r"</?(?:a|abbr|b|br|div|em|font|h[1-6]|i|iframe|img|li|object|ol|p|script|span|"
                       r"strong|style|sub|sup|table|td|th|tr|u|ul|embed|form|input|svg|math)\b[^>]*>", re.I)
-
-
-def _find(lines: list[str], ch: str, start: int) -> tuple[int | None, int | None]:
-    """1-based line and column of the first `ch` at or after line index `start`."""
-    for n in range(start, len(lines)):
-        column = lines[n].find(ch)
-        if column >= 0:
-            return n + 1, column + 1
-    return None, None
-
-
-def _needs_no_glyph(ch: str) -> bool:
-    """Characters no font is chosen for (as Pango decides): spaces, format
-    characters such as a soft hyphen or a zero-width joiner, and variation
-    selectors."""
-    return (ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp")
-            or "\ufe00" <= ch <= "\ufe0f" or "\U000e0100" <= ch <= "\U000e01ef")
 
 
 def normal_id(ident: str) -> str:
@@ -128,64 +101,8 @@ class DocumentReader:
         self._define(meta.id, path, (node_line(node, ("id",)) or 1) + 1)
         self._scan_text(doc, title, "the title")
         self._scan(doc, text[match.end():].splitlines())
-        self._check_glyphs(doc, text.splitlines())
+        check_glyphs(doc, text.splitlines(), self.glyphs, self.problems)
         return doc
-
-    def _check_glyphs(self, doc: Document, lines: list[str]) -> None:
-        """Each character of the text that none of its fonts has, at its line
-        and column (the PDF would otherwise set it in a system font). Code is
-        set in the monospace font, headings and titles in the heading font
-        (and in the body font, in the contents, running heads and
-        cross-references), other text in the body font; each with the
-        brand's fallbacks."""
-        if self.glyphs is None:
-            return
-        titles = ("heading", "body")
-        texts: list[tuple[str, int, tuple[str, ...]]] = []     # (text, first line index, roles)
-
-        def add(inline: Token | None, start: int, roles: tuple[str, ...]) -> None:
-            for child in (inline.children or []) if inline is not None else []:
-                if child.type == "code_inline":
-                    texts.append((child.content, start, ("monospace",)))
-                elif child.type == "text":
-                    texts.append((child.content, start, roles))
-                elif child.type == "image":
-                    add(caption_inline(child), start, ("body",))
-
-        if doc.title_inline is not None:
-            add(doc.title_inline, 0, titles)
-        else:
-            texts.append((doc.meta.title, 0, titles))
-        texts += [(text, 0, ("body",)) for text in [doc.meta.summary or "", *doc.meta.learning_outcomes]]
-        in_heading = False
-        for tok in doc.tokens:
-            start = tok.map[0] + doc.line_offset if tok.map else doc.line_offset
-            add(text_inline(tok), start, titles)
-            if tok.type in ("heading_open", "heading_close"):
-                in_heading = tok.type == "heading_open"
-            elif tok.type == "inline":
-                add(tok, start, titles if in_heading else ("body",))
-            elif tok.type in ("fence", "code_block"):
-                texts.append((tok.content, start, ("monospace",)))
-            elif tok.type == "table_open" and tok.attrGet("caption"):
-                texts.append((str(tok.attrGet("caption")), start, ("body",)))
-        reported: set[str] = set()
-        for text, start, roles in texts:
-            for ch in dict.fromkeys(text):          # in the order of the text, so reports are stable
-                if ch in reported or _needs_no_glyph(ch):
-                    continue
-                lacking = [role for role in roles if ord(ch) not in self.glyphs[role]]
-                if not lacking:
-                    continue
-                reported.add(ch)
-                line, column = _find(lines, ch, start)
-                where = {"monospace": "the fonts for code", "heading": "the fonts for headings"}.get(
-                    lacking[0], "the brand's fonts")
-                self.problems.add("CONTENT-GLYPH", f"character '{ch}' (U+{ord(ch):04X}) is in none of "
-                                  f"{where}", doc.path, line, "use another character, or add a font that "
-                                  "has it to the brand's fallbacks (fonts.fallbacks in the brand file)", column)
-                if len(reported) >= 5:
-                    return
 
     def _scan(self, doc: Document, lines: list[str]) -> None:
         """Walk the tokens once: give headings ids, number figures and tables,
@@ -193,12 +110,12 @@ class DocumentReader:
         path, tokens = doc.path, doc.tokens
         level = 1                 # the chapter title is the document's only H1
         in_block = 0
-        self._check_nesting(doc)
+        check_nesting(doc, self.problems)
         for i, tok in enumerate(tokens):
             line = doc.line_of(tok)
             name = block_name(tok.type)
             for t in [tok, *(tok.children or [])]:
-                self._check_attrs(t, path, line)
+                check_attrs(t, path, line, self.problems)
             if name:
                 in_block += 1 if tok.nesting == 1 else -1
                 if tok.nesting == 1:
@@ -243,41 +160,6 @@ class DocumentReader:
                 doc.tables.append(Table(ident, self.counters["table"], caption))
             elif tok.type == "inline":
                 self._scan_inline(doc, tokens, i, line)
-
-    def _check_attrs(self, tok: Token, path: Path, line: int | None) -> None:
-        for key in tok.attrs:
-            if key not in AUTHOR_ATTRS and key not in PARSER_ATTRS.get(tok.type, ()):
-                self.problems.add("CONTENT-ATTRIBUTE", f"attribute '{key}' is not allowed", path, line,
-                                  "use {#id}, {.class}, caption=\"...\" on a table or width=\"80%\" on a "
-                                  "figure; styles belong in the brand's stylesheet")
-
-    def _check_nesting(self, doc: Document) -> None:
-        """Lists, quotations and blocks nested past MAX_DEPTH, and lists of over
-        MAX_LIST_ITEMS items, are errors at the line where they start. The
-        parser's own limit (make_parser) is far deeper, so it never drops text
-        this check has not already reported."""
-        open_: list[tuple[Token, int]] = []      # enclosing lists, quotations and blocks; their items
-        reported = False
-        for tok in doc.tokens:
-            if tok.type in NESTING_OPEN or block_name(tok.type) and tok.nesting == 1:
-                open_.append((tok, 0))
-                if len(open_) > MAX_DEPTH and not reported:
-                    reported = True
-                    outer = open_[0][0]
-                    self.problems.add("CONTENT-NESTING", f"lists, quotations and blocks nest {MAX_DEPTH + 1} "
-                                      f"deep here, over the limit of {MAX_DEPTH}", doc.path, doc.line_of(tok),
-                                      f"flatten the structure that starts on line {doc.line_of(outer)}: "
-                                      "deeper levels cannot be laid out or read comfortably")
-            elif tok.type in NESTING_CLOSE or block_name(tok.type) and tok.nesting == -1:
-                if open_:
-                    start, items = open_.pop()
-                    if items > MAX_LIST_ITEMS:
-                        self.problems.add("CONTENT-LIST-TOO-LARGE", f"list has {items:,} items, over "
-                                          f"{MAX_LIST_ITEMS:,}", doc.path, doc.line_of(start),
-                                          "split it into several lists under headings, or into several documents")
-            elif tok.type in LIST_ITEMS and open_:
-                start, items = open_[-1]
-                open_[-1] = (start, items + 1)
 
     def _check_closed(self, doc: Document, tok: Token, lines: list[str]) -> None:
         """markdown-it closes a block left open at the end of the file; the
@@ -394,7 +276,7 @@ class DocumentReader:
         caption, a title, a block's title or attribution)."""
         line = doc.line_of(inline)
         for child in inline.children or []:
-            self._check_attrs(child, doc.path, line)
+            check_attrs(child, doc.path, line, self.problems)
             if child.type == "image":
                 self.problems.add("CONTENT-FIGURE", f"image '{child.attrGet('src')}' is inside {what}",
                                   doc.path, line, "put each figure on its own line with a blank line "
