@@ -5,7 +5,7 @@ The stages, in the order data flows:
 
     load    content/ -> validated Guide (model.py)
     render  Guide -> semantic HTML/XHTML through Jinja templates
-    pdf     HTML -> PDF/UA-1 with WeasyPrint (pdfua.py closes its tagging gaps)
+    pdf     HTML -> PDF/UA-1 with WeasyPrint (guidepub/pdf/: layout, tags, fix-ups)
     epub    XHTML -> EPUB 3 with ebooklib
     check   prove accessibility of the outputs (check/)
     diff    show what a change did to the outputs (diff/)

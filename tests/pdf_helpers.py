@@ -10,7 +10,7 @@ import pikepdf
 import pypdfium2 as pdfium
 from lxml import html as lxml_html
 
-from guidepub.pdftags import Node
+from guidepub.pdf.tagtree import Node
 
 HEADINGS = ("H1", "H2", "H3", "H4", "H5", "H6")
 

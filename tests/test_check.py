@@ -25,8 +25,8 @@ from guidepub.check.parity import check_parity
 from guidepub.check.pdf import check_pdf
 from guidepub.load import load, load_brand
 from guidepub.pdf import layout
-from guidepub.pdfua import complete_tags
-from guidepub.pdftags import read_tags
+from guidepub.pdf.fixups import complete_tags
+from guidepub.pdf.tagtree import read_tags
 
 
 def codes(result) -> set[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pikepdf
 
-from guidepub.pdftags import read_tags
+from guidepub.pdf.tagtree import read_tags
 from pdf_helpers import outline_titles, tag_headings
 from test_epub import epubcheck_messages
 

@@ -25,7 +25,7 @@ from conftest import BRAND, MINI, ROOT
 from guidepub.errors import GuideError
 from guidepub.load import load, load_brand
 from guidepub.pdf import _declared_font, layout, write_pdf
-from guidepub.pdftags import _to_unicode
+from guidepub.pdf.tagtree import _to_unicode
 from guidepub.render import Renderer, pdf_format
 
 brand = load_brand(BRAND)

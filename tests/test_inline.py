@@ -21,7 +21,7 @@ from lxml import etree
 
 from guidepub.errors import GuideError
 from guidepub.load import load
-from guidepub.pdftags import read_tags
+from guidepub.pdf.tagtree import read_tags
 from conftest import BRAND, MINI, ROOT
 from pdf_helpers import outline_titles
 

@@ -7,7 +7,7 @@ import pytest
 
 from guidepub.errors import GuideError
 from guidepub.pdf import _font_names, layout, write_pdf
-from guidepub.pdftags import read_tags
+from guidepub.pdf.tagtree import read_tags
 from guidepub.render import Renderer, pdf_format
 from conftest import ROOT
 from pdf_helpers import (html_headings, normal, outline_titles, page_of, page_texts,
@@ -167,7 +167,7 @@ def test_a_large_data_url_is_refused(tmp_path):
 
 def test_a_link_holding_emphasis_or_code_is_one_link_with_one_annotation(tmp_path):
     """WeasyPrint gives every inline box inside a link an annotation of its
-    own, outside the Link tag; pdfua.py keeps only the Link's."""
+    own, outside the Link tag; pdf/fixups.py keeps only the Link's."""
     html = BAD_HTML.format('<p>See <a href="https://example.org/a">the <em>best</em> and '
                            '<code>code</code> site</a> and <a href="#x">a <strong><em>nested</em></strong> one</a>.</p>'
                            '<p id="x">Target.</p>')

@@ -9,7 +9,7 @@ from pathlib import Path
 import pikepdf
 from lxml import etree
 
-from ..pdftags import Node, read_tags
+from ..pdf.tagtree import Node, read_tags
 from . import CheckResult
 from .pdf import HEADINGS, normal
 

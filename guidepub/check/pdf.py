@@ -8,7 +8,7 @@ from pathlib import Path
 import pikepdf
 
 from ..model import Guide
-from ..pdftags import Node, marked_text, read_tags, referenced_mcids
+from ..pdf.tagtree import Node, marked_text, read_tags, referenced_mcids
 from . import CheckResult
 
 HEADINGS = ("H1", "H2", "H3", "H4", "H5", "H6")
@@ -68,7 +68,7 @@ def _untagged(pdf: pikepdf.Pdf, result: CheckResult) -> None:
                if (page, mcid) not in referenced and text.strip()]
     for index, text in sorted(untagged + orphans):
         result.add("PDF-UNTAGGED", f"text outside the tag tree and not an artifact: '{text.strip()[:40]}'",
-                   "running heads and page numbers must be artifacts; guidepub/pdfua.py marks them",
+                   "running heads and page numbers must be artifacts; guidepub/pdf/fixups.py marks them",
                    f"page {index + 1}")
 
 
@@ -101,12 +101,12 @@ def _links(pdf: pikepdf.Pdf, tags: Node, result: CheckResult) -> None:
                            "links must come from <a> elements in the templates", f"page {number}")
             if not int(annot.get("/F", 0)) & 4:
                 result.add("PDF-LINK-PRINT", "a link annotation lacks the Print flag (/F 4): print and screen differ",
-                           "guidepub/pdfua.py sets /F 4 on every link annotation", f"page {number}")
+                           "guidepub/pdf/fixups.py sets /F 4 on every link annotation", f"page {number}")
             contents = str(annot.get("/Contents", "")).strip()
             dest = str(annot.get("/Dest", "")).lstrip("/")
             if not contents or contents == dest:
                 result.add("PDF-LINK-DESC", f"link annotation has no description (Contents '{contents}')",
-                           "guidepub/pdfua.py sets it from the link text; is the link empty?", f"page {number}")
+                           "guidepub/pdf/fixups.py sets it from the link text; is the link empty?", f"page {number}")
 
 
 def _empty_elements(pdf: pikepdf.Pdf, result: CheckResult) -> None:
@@ -131,7 +131,7 @@ def _empty_elements(pdf: pikepdf.Pdf, result: CheckResult) -> None:
         if (obj.get("/S") in ("/Span", "/NonStruct") and empty
                 and "/Alt" not in obj and "/ActualText" not in obj):
             result.add("PDF-EMPTY-TAG", f"an empty {str(obj.S)[1:]} element (no content, children, /Alt "
-                       "or /ActualText)", "guidepub/pdfua.py removes empty Span and NonStruct elements")
+                       "or /ActualText)", "guidepub/pdf/fixups.py removes empty Span and NonStruct elements")
         if kids is not None:
             stack.append(kids)
 
@@ -171,7 +171,7 @@ def _figures_tables_lists(tags: Node, result: CheckResult) -> None:
                            "give every data table a header row", f"page {(node.page or 0) + 1}")
             if any(n.attributes.get("/Scope") is None for n in ths):
                 result.add("PDF-TH-SCOPE", "a table header cell has no /Scope",
-                           "guidepub/pdfua.py adds /Scope to TH cells", f"page {(node.page or 0) + 1}")
+                           "guidepub/pdf/fixups.py adds /Scope to TH cells", f"page {(node.page or 0) + 1}")
         elif node.role == "L":
             if any(c.role not in ("LI", "Caption") for c in node.children):
                 result.add("PDF-LIST", "a list (L) holds something other than list items",

@@ -19,7 +19,7 @@ import pikepdf
 from lxml import etree
 
 from ..errors import GuideError
-from ..pdftags import marked_text, tag_tree
+from ..pdf.tagtree import marked_text, tag_tree
 
 HEADING = re.compile(r"^h[1-6]$")
 HEADINGS = ("H1", "H2", "H3", "H4", "H5", "H6")

@@ -13,12 +13,12 @@ from urllib.request import url2pathname
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from .errors import GuideError, Problem, Problems
-from .fonts import BrandFontConfiguration, book_families
-from .model import Guide, Variant
-from .outputs import atomic_path, final_path
-from .pdfua import complete_tags
-from .render import Renderer, pdf_format
+from ..errors import GuideError, Problem, Problems
+from ..fonts import BrandFontConfiguration, book_families
+from ..model import Guide, Variant
+from ..outputs import atomic_path, final_path
+from .fixups import complete_tags
+from ..render import Renderer, pdf_format
 
 
 class _Collect(logging.Handler):

@@ -28,7 +28,7 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
-from .pdftags import marked_text, referenced_mcids
+from .tagtree import marked_text, referenced_mcids
 
 
 def _elements(root: pikepdf.Object):
