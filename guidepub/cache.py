@@ -61,7 +61,16 @@ def input_keys(guide: Guide, content: Path, templates: Path, styles: Path) -> di
         common.update(name.encode() + b"\0" + _contents((brand_file.parent / name).resolve()) + b"\0")
     common.update(json.dumps(toolchain(guide, styles), sort_keys=True).encode())
     common.update(sys.version.encode() + guide.build_date.isoformat().encode())
-    return {v.name: _variant_key(common.copy(), v, styles, guide.page_source) for v in guide.variants}
+    keys = {v.name: _variant_key(common.copy(), v, styles, guide.page_source) for v in guide.variants}
+    return with_check(keys, guide.last_check)
+
+
+def with_check(keys: dict[str, str], last_check) -> dict[str, str]:
+    """The keys with the record of the last `check` folded in (check/record.py):
+    every edition's accessibility statement reports it, so it is an input."""
+    if last_check is None:
+        return keys
+    return {name: hashlib.sha256(f"{key}\0{last_check.digest}".encode()).hexdigest() for name, key in keys.items()}
 
 
 def _variant_key(digest, variant: Variant, styles: Path, page_source: Variant) -> str:

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from .check.content import check_content
 from .check.metadata import CONFORMS_TO
+from .cover import lettering, mark_markup
 from .fonts import needed_families, text_by_role
 from .model import Guide
 from .outputs import atomic_path
@@ -215,15 +216,17 @@ def build_epub(guide: Guide, renderer: Renderer, target: Path,
         assets[path] = f"{folder}/{path.name}"
         return f"../{folder}/{path.name}"
 
-    mark = Path(url(renderer.brand_file(guide.brand.mark))).name      # beside the cover, in images/
     cover_alt = f"Cover of {meta.full_title}, published by {meta.publisher}"
+    # The cover holds its mark and lettering (cover.py): shown as an image, it loads nothing else.
+    brand_base = guide.brand_path.parent if guide.brand_path else renderer.styles
+    mark = Markup(mark_markup(renderer.brand_file(guide.brand.mark), 960, 96, 144))
     # The stylesheet is written last, when the text is known: it declares (and
     # the EPUB packs) only the brand fonts the text needs.
     stylesheet = EpubFile("css/guide.css", "text/css", b"", "css")
     files = [stylesheet]
     files.append(EpubFile("images/cover.svg", "image/svg+xml",
-                          renderer.page("epub/cover.svg.j2", fmt, cover_alt=cover_alt,
-                                        mark_href=mark).encode("utf-8"),
+                          renderer.page("epub/cover.svg.j2", fmt, cover_alt=cover_alt, mark=mark,
+                                        lines=lettering(guide, brand_base)).encode("utf-8"),
                           "cover-image", properties=("cover-image",)))
     # The cleaned figures (load/figures.py), the very bytes the PDF drew, at
     # their path inside the guide: always relative to the package.
@@ -261,9 +264,12 @@ def build_epub(guide: Guide, renderer: Renderer, target: Path,
     nav.content = _xhtml(renderer, fmt, "Contents", renderer.page(
         "epub/nav.xhtml.j2", fmt, page_list=[(number, f"{name}#page-{number}") for number, name, _ in plan]))
     mark_pages(files, plan)
-    stylesheet.content = renderer.stylesheet(fmt, url, needed_fonts(guide, renderer, files)).encode("utf-8")
+    css = renderer.stylesheet(fmt, url, needed_fonts(guide, renderer, files))
+    stylesheet.content = css.encode("utf-8")
+    # Only the brand files the stylesheet uses (the mark is in the cover, unless a brand's CSS shows it too).
+    used = sorted((name, path) for path, name in assets.items() if f"../{name}" in css)
     files[1:1] = [EpubFile(name, MEDIA_TYPES[path.suffix], path.read_bytes(), f"asset-{i}")
-                  for i, (path, name) in enumerate(sorted(assets.items(), key=lambda a: a[1]), 1)]
+                  for i, (name, path) in enumerate(used, 1)]
     return write_epub(book, files, target, guide.build_date)
 
 

@@ -146,6 +146,42 @@ class ResourceList(Strict):
     resources: list[Resource] = Field(min_length=1, description="the resources, in any order (printed A to Z)")
 
 
+# An address a mailto: link carries as it is (no ?, & or %, which would start a query).
+EMAIL = re.compile(r"[A-Za-z0-9._+'-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if not EMAIL.fullmatch(value) or ".." in value or value.split("@")[1].rsplit(".", 1)[1].isdigit():
+        raise ValueError(f"'{value}' is not an email address: write one such as access@example.org")
+    return value
+
+
+def _phone(value: str) -> str:
+    value = " ".join(value.split())
+    digits = re.sub(r"\D", "", value)
+    if not re.fullmatch(r"\+?[0-9][0-9 ()-]*", value) or not 7 <= len(digits) <= 15:
+        raise ValueError(f"'{value}' is not a phone number: write digits and spaces, such as 0113 496 0000 "
+                         "or +44 113 496 0000")
+    return value
+
+
+class Contact(Strict):
+    """How readers reach the publisher: printed in the generated accessibility
+    statement of every edition (required when a part asks for it, with
+    `generated: accessibility-statement` in its front matter)."""
+
+    email: Annotated[str, AfterValidator(_email)] = Field(description="an email address readers can write to, "
+                                                                      "e.g. accessibility@example.org")
+    phone: Annotated[str, AfterValidator(_phone)] | None = Field(None, description="a phone number, e.g. "
+                                                                 "0113 496 0000 (digits, spaces, + ( ) -)")
+    address: list[Text] | None = Field(None, min_length=1, max_length=8,
+                                       description="a postal address, one line per item")
+    reply_days: int | None = Field(None, ge=1, le=60, description="how many working days readers wait "
+                                                                  "for a reply at most")
+
+
 class GuideMeta(Strict):
     """guide.yaml."""
 
@@ -163,6 +199,9 @@ class GuideMeta(Strict):
     identifiers: Identifiers = Field(description="urn (required) and ISBNs")
     accessibility_summary: Text = Field(description="what makes the guide accessible, for the EPUB's metadata")
     how_to_cite: Text | None = Field(None, description="printed in the imprint")
+    contact: Contact | None = Field(None, description="how readers reach the publisher (email required); "
+                                                      "required when a part asks for the generated "
+                                                      "accessibility statement")
     changelog: list[ChangelogEntry] = Field(min_length=1, description="every edition, newest first; the first "
                                                                       "is this edition")
     style: StyleRules = Field(default_factory=StyleRules, description="the guide's house rules for `lint` and "
@@ -206,6 +245,9 @@ class DocMeta(Strict):
     learning_outcomes: list[Text] = Field(default_factory=list, description="what a reader will be able to "
                                           "do after the chapter (required when style.learning_outcomes is on)")
     type: DocKind = Field("chapter", description="what kind of document it is")
+    generated: Literal["accessibility-statement"] | None = Field(
+        None, description="`accessibility-statement`: the build writes the guide's accessibility statement at "
+                          "the top of this part, worded for each edition (guide.yaml `contact` is then required)")
 
 
 @dataclass
@@ -291,6 +333,7 @@ class Guide:
     variants: list[Variant] = field(default_factory=list)
     sources: list[Path] = field(default_factory=list)   # every content file the build read (cache key)
     brand_path: Path | None = None       # the brand file; fonts, mark and brand CSS are relative to it
+    last_check: object | None = None     # the last `check` of this output folder (check/record.py), if any
 
     def variant(self, name: str) -> Variant:
         return next(v for v in self.variants if v.name == name)

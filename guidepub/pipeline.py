@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .cache import input_keys, reusable
+from .cache import input_keys, reusable, with_check
+from .check.record import last_check
 from .errors import GuideError
 from .load import load
 from .manifest import manifest_text
 from .model import Guide, Variant
 from .outputs import Staging, atomic_path, build_lock, disk_errors, final_path
-from . import workers as processes
+from . import workers as worker_pool
 
 @dataclass(frozen=True)
 class Project:
@@ -65,6 +66,21 @@ def choose(guide: Guide, names: list[str] | None) -> list[Variant]:
     return [v for v in guide.variants if v.name in names]
 
 
+# The cost model that spreads the layouts over processes (seconds on one core
+# of this project's machine; the choices depend only on their ratios): a PDF
+# variant is laid out and written in about PDF_FIXED + PDF_PER_WORD x the
+# guide's words (the real guide: 16,000 words, 4.0 to 4.7 s a variant); the
+# EPUB adds a twentieth to its page source's layout; laying the page source
+# out for the EPUB's page list alone, without writing it, is two thirds of a
+# PDF; and a worker takes WORKER_START to start (Python, WeasyPrint, the
+# guide unpickled), on a core of its own.
+PDF_FIXED = 0.5
+PDF_PER_WORD = 0.00024
+COST_EPUB = 0.05                # in PDFs
+COST_PAGE_LIST = 0.65           # in PDFs
+WORKER_START = 0.7
+
+
 @dataclass
 class Job:
     """Outputs one process builds. The EPUB goes with the page-source PDF:
@@ -74,6 +90,13 @@ class Job:
     epub: Variant | None
     paths: dict[str, Path]              # variant name -> where to write it (staged)
     page_source: str                    # the page-source PDF's file name, for the EPUB
+    last_check: object = None          # the record of the last check (check/record.py)
+
+    @property
+    def cost(self) -> float:
+        """Expected time, in PDF variants (laid out and written)."""
+        epub = 0.0 if self.epub is None else COST_EPUB + (0.0 if self.pdfs else COST_PAGE_LIST)
+        return len(self.pdfs) + epub
 
 
 def _jobs(guide: Guide, todo: list[Variant], paths: dict[str, Path], page_source: str) -> list[Job]:
@@ -83,7 +106,54 @@ def _jobs(guide: Guide, todo: list[Variant], paths: dict[str, Path], page_source
     jobs = [Job([v], None, paths, page_source) for v in pdfs if v != source]
     if epub or source in pdfs:
         jobs.insert(0, Job([source] if source in pdfs else [], epub, paths, page_source))
-    return jobs
+    return sorted(jobs, key=lambda job: -job.cost)      # the longest first (stable: else in variant order)
+
+
+def pdf_seconds(guide: Guide) -> float:
+    """Expected seconds to lay out and write one PDF variant of the guide."""
+    words = sum(len(token.content.split()) for doc in guide.documents for token in doc.tokens
+                if token.type == "inline")
+    return PDF_FIXED + PDF_PER_WORD * words
+
+
+def finish_time(costs: list[float], processes: int, cores: int) -> float:
+    """Expected seconds until jobs of these costs are done in this many
+    worker processes on this many cores: the busiest process (the longest
+    jobs first, each to the least loaded) or, with more processes than
+    cores, the cores' share of all the work, whichever is longer."""
+    loads = [WORKER_START] * processes
+    for cost in sorted(costs, reverse=True):
+        loads[loads.index(min(loads))] += cost
+    return max(max(loads), (sum(costs) + processes * WORKER_START) / cores)
+
+
+def processes_for(jobs: list[Job], cores: int, seconds: float) -> int:
+    """How many processes lay out these jobs at once (`seconds`: one PDF
+    variant's expected time): 1 (this process, no worker) for one job or
+    one core; else at least one a core (up to one a job), and more, up to
+    one a job or two a core, when the cost model says they finish sooner.
+
+    A job is one book's layout, which cannot be split. Jobs of about equal
+    cost run all at once rather than a core at a time: the operating system
+    shares the cores, so three layouts on two cores end after about 1.5
+    layouts' time, not 2, when a layout takes longer than a worker's start
+    (bench/parallel.py measures it). Two a core bounds the memory: each
+    worker holds one layout."""
+    if len(jobs) <= 1 or cores <= 1:
+        return 1
+    costs = [job.cost * seconds for job in jobs]
+    fewest = min(len(jobs), cores)
+    return min(range(fewest, min(len(jobs), 2 * cores) + 1),
+               key=lambda n: (round(finish_time(costs, n, cores), 6), n))
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its affinity, as `taskset` or a
+    container's cpuset leaves it), else the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _job(guide: Guide, renderer, job: Job, step: Callable[[str], None]) -> list[str]:
@@ -108,10 +178,12 @@ def _job(guide: Guide, renderer, job: Job, step: Callable[[str], None]) -> list[
     return [v.name for v in job.pdfs] + ([job.epub.name] if job.epub else [])
 
 
-def _run_job(project: Project, job: Job) -> list[str]:
-    """A job in a worker process, which loads the guide for itself."""
+def _run_job(project: Project, guide: Guide, job: Job) -> list[str]:
+    """A job in a worker process. The guide comes from the parent (pickled:
+    30 ms, where loading it again took 0.2 s), so every output of a build is
+    made from the one reading of the sources that its cache keys describe."""
     from .render import Renderer
-    guide = load(project.content, project.styles / "brand.yaml")
+    guide.last_check = job.last_check
     with disk_errors(_first_output(job)):
         return _job(guide, Renderer(guide, project.templates, project.styles), job, lambda _msg: None)
 
@@ -121,11 +193,15 @@ def _first_output(job: Job) -> Path:
 
 
 def build(project: Project, variants: list[str] | None = None,
-          step: Callable[[str], None] = lambda _msg: None, use_cache: bool = True) -> Built:
+          step: Callable[[str], None] = lambda _msg: None, use_cache: bool = True,
+          processes: int | None = None) -> Built:
     """Build the chosen variants of the guide into project.out; return them.
 
-    Raises GuideError for anything wrong with the input; outputs from an
-    earlier build stay in place unless this one succeeds."""
+    `processes` caps how many processes lay out at once (1: all in this
+    one); by default processes_for() chooses from the jobs and the cores.
+    The bytes are the same either way. Raises GuideError for anything wrong
+    with the input; outputs from an earlier build stay in place unless this
+    one succeeds."""
     step("Loading and validating content")
     guide = load(project.content, project.styles / "brand.yaml")
     chosen = choose(guide, variants)
@@ -136,6 +212,9 @@ def build(project: Project, variants: list[str] | None = None,
         return project.out / output_name(meta.slug, meta.edition.number, variant.name, variant.format)
 
     keys = input_keys(guide, project.content, project.templates, project.styles)
+    # The statement in every edition reports the last check of this output folder.
+    guide.last_check = last_check(project.out, guide, keys)
+    keys = with_check(keys, guide.last_check)
     sites = [v for v in chosen if v.format == "web"]       # built last: they list the other editions
     with build_lock(project.out, step):
         stage = Staging(project.out)        # first clears what a killed build left
@@ -155,17 +234,21 @@ def build(project: Project, variants: list[str] | None = None,
             todo = [v for v in chosen if v.name not in cached and v.format != "web"]
             jobs = _jobs(guide, todo, {v.name: stage.path(target(v)) for v in todo},
                          target(guide.page_source).name) if todo else []
-            workers = min(len(jobs), os.cpu_count() or 1)
+            for job in jobs:
+                job.last_check = guide.last_check
+            workers = processes_for(jobs, available_cores(), pdf_seconds(guide))
+            if processes is not None:
+                workers = max(1, min(workers, processes))
             if workers > 1:
                 # Independent outputs are laid out in parallel, one process each
-                # (WeasyPrint's documents cannot move between processes).
-                # A failure or a signal stops every worker at once.
+                # (WeasyPrint's documents cannot move between processes), the
+                # longest jobs first. A failure or a signal stops every worker at once.
                 step(f"Building {', '.join(v.title for v in todo)} in {workers} processes")
 
                 def written(names: list[str]) -> None:
                     for name in names:
                         step(f"{guide.variant(name).title}: written")
-                processes.run(_run_job, [(project, job) for job in jobs], workers, written)
+                worker_pool.run(_run_job, [(project, guide, job) for job in jobs], workers, written)
             else:
                 from .render import Renderer
                 renderer = Renderer(guide, project.templates, project.styles)

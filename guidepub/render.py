@@ -179,7 +179,12 @@ class Renderer:
                 "urls": [], "print_urls": False}
 
     def body(self, doc: Document, fmt: Format) -> Markup:
-        return Markup(self._render(doc.tokens, self._env(doc, fmt), level=1))
+        html = self._render(doc.tokens, self._env(doc, fmt), level=1)
+        if doc.meta.generated == "accessibility-statement":
+            # Written for this edition, before the editor's own text (guidepub/statement.py).
+            from .statement import context
+            html = self.partial("partials/accessibility-statement.html.j2", **context(self.guide, doc, fmt)) + html
+        return Markup(html)
 
     def inline(self, inline: Token | None, env: dict) -> Markup:
         """Markdown outside the body (a caption, a title, a block's title or

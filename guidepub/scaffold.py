@@ -1,7 +1,8 @@
 """`python build.py new DIR`: a new guide that builds and passes `check` at
 once: guide.yaml (with a fresh urn:uuid, today's date and the JSON Schema
 line for editors), two starter chapters that show every block, a figure, its
-own brand folder and a README for its editor."""
+own brand folder, an accessibility statement the build writes (with example
+contact details to replace) and a README for its editor."""
 
 from __future__ import annotations
 
@@ -103,6 +104,7 @@ def create(folder: Path, title: str, language: str, colour: str, project_brand: 
         "chapters/01-getting-started.md": CHAPTER_ONE,
         "chapters/02-working-with-blocks.md": CHAPTER_TWO,
         "back/glossary.md": GLOSSARY,
+        "back/accessibility.md": ACCESSIBILITY,
         "figures/three-steps.svg": FIGURE.format(**colours),
         "brand/brand.yaml": _brand(project_brand, folder / "brand", colours),
         "brand/mark.svg": MARK,
@@ -112,6 +114,8 @@ def create(folder: Path, title: str, language: str, colour: str, project_brand: 
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    notes.append("guide.yaml's `contact:` holds an example email address (accessibility@example.org): "
+                 "put your own there before you publish; every edition's accessibility statement prints it")
     return notes
 
 
@@ -159,6 +163,14 @@ identifiers:
 accessibility_summary: >-
   This guide has a logical reading order, real headings, a table of contents
   and a text description for every figure.
+# How readers reach you, printed in every edition's accessibility statement
+# (back/accessibility.md). Replace these example details with your own: an
+# email address is required; phone, address and reply_days are optional.
+contact:
+  email: accessibility@example.org
+  # phone: 0113 496 0000
+  # address: [Your organisation, 1 Example Street, Exampletown]
+  reply_days: 10
 brand: brand/brand.yaml
 style:
   # House rules: turn on the ones your organisation follows.
@@ -170,6 +182,7 @@ chapters:
   - chapters/02-working-with-blocks.md
 back_matter:
   - back/glossary.md
+  - back/accessibility.md
 """
 
 CHAPTER_ONE = """\
@@ -291,6 +304,19 @@ Edition
 : One format of the guide.
 """
 
+ACCESSIBILITY = """\
+---
+id: accessibility
+title: Accessibility and other formats
+type: appendix
+# The build writes the accessibility statement at the top of this part, for
+# each edition: what the edition is, the other editions, the date and result
+# of the last check, and how to contact you (contact: in guide.yaml). Add
+# anything else readers should know below, such as known problems.
+generated: accessibility-statement
+---
+"""
+
 FIGURE = """\
 <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 160" width="300" height="160">
   <rect x="10" y="100" width="80" height="50" fill="{primary}"/>
@@ -313,7 +339,9 @@ README = """\
 This folder is a guide for the resource guide publisher. It holds:
 
 - `guide.yaml`: the guide's settings (title, edition, chapters, brand, house rules);
-- `chapters/` and `back/`: the text, one Markdown file each;
+- `chapters/` and `back/`: the text, one Markdown file each (the
+  accessibility statement in `back/accessibility.md` is written by the build,
+  with the contact details from `guide.yaml`);
 - `figures/`: pictures used in the chapters;
 - `brand/`: the guide's colours, fonts and mark.
 

@@ -43,6 +43,8 @@ def _type(annotation: Any) -> str:
                      ("datetime.date", "date (YYYY-MM-DD)"), ("pydantic.networks.HttpUrl", "URL"),
                      ("Annotated[str, AfterValidator(func=_not_blank)]", "text")):
         text = text.replace(old, new)
+    if text.startswith("Optional[") and text.endswith("]"):        # Literal[...] | None
+        text = text[len("Optional["):-1]
     text = text.replace("Optional[", "").replace("Union[", "")
     if "Annotated[str" in text:
         text = "text"
@@ -69,7 +71,7 @@ def _section(title: str, model: type[BaseModel], intro: str, seen: set[type]) ->
                 nested.append(candidate)
     lines.append("")
     for sub in nested:
-        intro = (sub.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        intro = " ".join((sub.__doc__ or "").strip().split("\n\n")[0].split())
         lines += _section(f"`{sub.__name__}`", sub, intro, seen)
     return lines
 

@@ -44,6 +44,7 @@ class CheckResult:
 @dataclass
 class Report:
     results: list[CheckResult]
+    checked: tuple = ()      # (guide, outputs, keys): the record the next build's statement reads (record.py)
 
     @property
     def passed(self) -> bool:
@@ -77,6 +78,9 @@ class Report:
         for path, text in ((json_path, self.to_json()), (md_path, self.to_markdown())):
             with atomic_path(path) as tmp:
                 tmp.write_text(text, encoding="utf-8")
+        if self.checked:
+            from .record import write
+            write(out, *self.checked, results=self.results)
         return json_path, md_path
 
 
@@ -91,19 +95,32 @@ def run(guide, outputs: dict[str, Path], step=lambda _message: None) -> Report:
     from .metadata import check_metadata
     from .parity import check_parity
     from .pdf import check_pdf
+    from .print import check_print, is_print_ready
     from .sizes import check_text_sizes
 
+    from .record import inputs
+    keys = inputs(guide)        # what was built, for the record of this check
     source = guide.page_source.name
     epub = next(outputs[v.name] for v in guide.variants if v.format == "epub" and v.name in outputs)
     step("Checking the content (lint)")
     results = [check_content(guide)]
+    trees: dict = {}
     for variant in guide.variants:
         if variant.format == "pdf" and variant.name in outputs:
             step(f"Checking the PDF structure (PDF/UA-1): {variant.title}")
-            result = check_text_sizes(check_pdf(outputs[variant.name], guide), outputs[variant.name], variant)
+            result = check_text_sizes(check_pdf(outputs[variant.name], guide, epub, trees),
+                                      outputs[variant.name], variant)
+            if is_print_ready(variant):        # boxes, marks and PDF/X-4 (print.py)
+                check_print(outputs[variant.name], result)
             if variant.name != source:
                 result.name, result.title = f"pdf-{variant.name}", f"{result.title}: {variant.title}"
             results.append(result)
+    if len(trees) > 1:                  # every PDF edition has the same tag tree (check/structure.py)
+        from .structure import compare_editions
+        pdf_results = [r for r in results if r.name.startswith("pdf")]
+        named = {next(v.title for v in guide.variants if outputs.get(v.name) == path): (path, tags)
+                 for path, tags in trees.items()}
+        compare_editions(named, pdf_results[-1])
     step("Checking the EPUB with EPUBCheck and Ace by DAISY")
     results.append(check_epub(epub))
     step("Checking that the PDF and the EPUB agree, and the metadata")
@@ -117,4 +134,4 @@ def run(guide, outputs: dict[str, Path], step=lambda _message: None) -> Report:
             step("Checking the web edition in Chromium (axe-core, reflow, text spacing, keyboard)")
             results.append(check_web(outputs[variant.name]))
             results.append(check_web_parity(outputs[variant.name], epub))
-    return Report(results)
+    return Report(results, checked=(guide, outputs, keys))

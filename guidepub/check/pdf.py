@@ -10,6 +10,7 @@ import pikepdf
 from ..model import Guide
 from ..pdf.tagtree import Node, marked_text, read_tags, referenced_mcids
 from . import CheckResult
+from .structure import check_tree
 
 HEADINGS = ("H1", "H2", "H3", "H4", "H5", "H6")
 
@@ -18,10 +19,17 @@ def normal(text: str) -> str:
     return " ".join(text.replace("\u00ad", "").split())
 
 
-def check_pdf(path: Path, guide: Guide | None = None) -> CheckResult:
+def check_pdf(path: Path, guide: Guide | None = None, epub: Path | None = None,
+              trees: dict | None = None) -> CheckResult:
+    """PDF/UA-1 structure of one PDF edition; with the EPUB, its tag tree
+    against the source's elements too (structure.py). `trees`, if given,
+    keeps the tree under the path for comparing editions."""
     result = CheckResult("pdf", "PDF structure (PDF/UA-1)")
     tags = read_tags(path)
+    if trees is not None:
+        trees[path] = tags
     with pikepdf.open(path) as pdf:
+        check_tree(tags, pdf, guide, epub, result)
         _document(pdf, guide, result)
         _untagged(pdf, result)
         _fonts(pdf, result)
@@ -68,7 +76,7 @@ def _untagged(pdf: pikepdf.Pdf, result: CheckResult) -> None:
                if (page, mcid) not in referenced and text.strip()]
     for index, text in sorted(untagged + orphans):
         result.add("PDF-UNTAGGED", f"text outside the tag tree and not an artifact: '{text.strip()[:40]}'",
-                   "running heads and page numbers must be artifacts; guidepub/pdf/fixups.py marks them",
+                   "running heads and page numbers must be artifacts; guidepub/pdf/tags.py marks them",
                    f"page {index + 1}")
 
 
@@ -101,12 +109,12 @@ def _links(pdf: pikepdf.Pdf, tags: Node, result: CheckResult) -> None:
                            "links must come from <a> elements in the templates", f"page {number}")
             if not int(annot.get("/F", 0)) & 4:
                 result.add("PDF-LINK-PRINT", "a link annotation lacks the Print flag (/F 4): print and screen differ",
-                           "guidepub/pdf/fixups.py sets /F 4 on every link annotation", f"page {number}")
+                           "guidepub/pdf/tags.py sets /F 4 on every link annotation", f"page {number}")
             contents = str(annot.get("/Contents", "")).strip()
             dest = str(annot.get("/Dest", "")).lstrip("/")
             if not contents or contents == dest:
                 result.add("PDF-LINK-DESC", f"link annotation has no description (Contents '{contents}')",
-                           "guidepub/pdf/fixups.py sets it from the link text; is the link empty?", f"page {number}")
+                           "guidepub/pdf/tags.py sets it from the link text; is the link empty?", f"page {number}")
 
 
 def _empty_elements(pdf: pikepdf.Pdf, result: CheckResult) -> None:
@@ -171,7 +179,7 @@ def _figures_tables_lists(tags: Node, result: CheckResult) -> None:
                            "give every data table a header row", f"page {(node.page or 0) + 1}")
             if any(n.attributes.get("/Scope") is None for n in ths):
                 result.add("PDF-TH-SCOPE", "a table header cell has no /Scope",
-                           "guidepub/pdf/fixups.py adds /Scope to TH cells", f"page {(node.page or 0) + 1}")
+                           "guidepub/pdf/tags.py adds /Scope to TH cells", f"page {(node.page or 0) + 1}")
         elif node.role == "L":
             if any(c.role not in ("LI", "Caption") for c in node.children):
                 result.add("PDF-LIST", "a list (L) holds something other than list items",

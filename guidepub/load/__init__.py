@@ -18,7 +18,9 @@ from pathlib import Path
 from ..errors import GuideError, Problems
 from ..model import COLOUR_ROLES, Brand, Document, Font, Guide, GuideMeta, ResourceList, Target, VariantList
 from .documents import DocumentReader, resolve_links
-from .files import MAX_GUIDE_BYTES, Refused, inside, read_text
+from . import figures
+from .files import MAX_GUIDE_BYTES, MAX_IMAGE_BYTES, Refused, inside, read_limited, read_text
+from .statement import statement_parts
 from .yamlio import key_line, load_model, load_model_with_node, node_line
 
 __all__ = ["load", "load_brand", "load_variants", "load_model", "build_date", "read_text"]
@@ -140,6 +142,8 @@ def load_brand(path: Path) -> Brand:
     if not (base / brand.mark).is_file():
         problems.add("BRAND-MARK", f"mark '{brand.mark}' not found", path, key_line(node, "mark"),
                      "give the path of an SVG file, relative to the brand file")
+    else:
+        _check_mark(base / brand.mark, brand.mark, path, key_line(node, "mark"), problems)
     for i, css in enumerate(brand.css):
         if not (base / css).is_file():
             problems.add("BRAND-CSS", f"stylesheet '{css}' not found", path, node_line(node, ("css", i)),
@@ -156,6 +160,24 @@ def load_brand(path: Path) -> Brand:
                              node_line(node, ("pairs", i)), "use a colour named under colours:")
     problems.raise_if_any()
     return brand
+
+
+def _check_mark(mark: Path, name: str, brand_file: Path, line: int | None, problems: Problems) -> None:
+    """The mark is drawn inside the EPUB's cover (cover.py), so it must hold
+    everything it draws: checked like a figure (figures.py)."""
+    if mark.suffix.lower() not in (".svg", ".png", ".jpg", ".jpeg"):
+        problems.add("BRAND-MARK", f"mark '{name}' is not SVG, PNG or JPEG", brand_file, line,
+                     "give an SVG file (or a PNG or JPEG), relative to the brand file")
+        return
+    try:
+        figures.clean(mark, name, read_limited(mark, MAX_IMAGE_BYTES))
+    except figures.FigureRefused as exc:
+        problems.add("BRAND-MARK", f"mark '{name}': {exc.problem.message}", brand_file, line,
+                     "the mark is drawn inside the EPUB's cover and must hold everything it draws: "
+                     + (exc.problem.hint or "save it again as plain SVG"))
+    except (OSError, Refused) as exc:
+        problems.add("BRAND-MARK", f"mark '{name}' cannot be read ({exc})", brand_file, line,
+                     "give the path of an SVG file, relative to the brand file")
 
 
 def _font_roles(brand: Brand) -> list[tuple[tuple, Font]]:
@@ -267,6 +289,9 @@ def load(content: Path, brand_path: Path) -> Guide:
             problems.raise_if_any()
     if len(documents) < sum(len(getattr(meta, key)) for key, _ in PARTS):
         problems.raise_if_any()     # links into a file that failed to load would only add noise
+    keys = {part: key for key, part in PARTS}
+    statement_parts(meta, node, documents, [(keys[part], rel, real) for part, rel, real in listed], content,
+                    guide_file, problems)
     targets: dict[str, Target] = {}
     for doc in documents:
         targets[doc.id] = Target(doc.id, doc.id, doc.label)

@@ -18,7 +18,14 @@ from ..fonts import BrandFontConfiguration, book_families
 from ..model import Guide, Variant
 from ..outputs import atomic_path, final_path
 from .fixups import complete_tags
+from .printready import bleeds, make_print_ready
+from .linebreak import install as _install_linebreak
+from .tags import install as _install_tags
 from ..render import Renderer, pdf_format
+
+
+_install_tags()       # our tag tree, keyed on the source (tags.py), in place of WeasyPrint's
+_install_linebreak()  # WeasyPrint 70 strands a word before a link (linebreak.py)
 
 
 class _Collect(logging.Handler):
@@ -113,6 +120,8 @@ def write_pdf(document, logged: list[logging.LogRecord], target: Path, font_fami
         _check_fonts(tmp, shown, font_family, problems)
         problems.raise_if_any()
         complete_tags(tmp)
+        if bleeds(document):          # laid out with bleed: the print-ready edition (printready.py)
+            make_print_ready(tmp, document)
 
 
 # What WeasyPrint writes after a family's name in a font's name: the style

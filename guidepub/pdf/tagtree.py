@@ -95,7 +95,8 @@ def marked_text(pdf: pikepdf.Pdf) -> tuple[dict[tuple[int, int], str], list[tupl
         # (a change of baseline) and put the space back. A superscript (a note's
         # number) also changes the baseline, by less than a line and going on
         # to the right: that is no new line.
-        moved, baseline, x_before, scale, size = False, None, 0.0, 1.0, 0.0
+        # A page begins a new line too: a paragraph that goes on over the page.
+        moved, baseline, x_before, scale, size = True, None, 0.0, 1.0, 0.0
         for operands, op in pikepdf.parse_content_stream(page):
             name = str(op)
             if name == "Tm":
