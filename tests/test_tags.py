@@ -26,7 +26,8 @@ BODY = (
     + "".join(f"<tr><td>Row {n}</td><td>{n}</td></tr>" for n in range(60)) + "</tbody></table>"
     "<dl><dt>Term</dt><dd>Its definition.</dd><dt>Other term</dt><dd>First meaning.</dd><dd>Second.</dd></dl>"
     "</section>"
-    '<section id="two"><h1>Two</h1><ol><li><p>Loose</p><p>item</p><ul><li>Nested</li></ul></li></ol></section>')
+    '<section id="two"><h1>Two</h1><p>Before the figure.</p><img src="figures/box.svg" alt="A box" />'
+    '<p>After the figure.</p><ol><li><p>Loose</p><p>item</p><ul><li>Nested</li></ul></li></ol></section>')
 CSS = "body { font-family: 'DejaVu Sans' } @page { size: {size}; margin: 15mm }"
 
 
@@ -66,9 +67,10 @@ def test_the_top_level_holds_the_parts_and_nothing_is_split(tmp_path):
     assert [[c.role for c in item.children] for item in terms.children] == [["Lbl", "LBody"], ["Lbl", "LBody"]]
     assert normal(terms.children[1].children[1].all_text()) == "First meaning. Second."
     # A nested list sits in its item's LBody; a marker is the item's Lbl.
-    loose = document.children[1].children[1].children[0]
+    loose = document.children[1].children[4].children[0]
     assert [c.role for c in loose.children] == ["Lbl", "LBody"]
     assert [c.role for c in loose.children[1].children] == ["P", "P", "L"]
+    assert [c.role for c in document.children[1].children] == ["H1", "P", "Figure", "P", "L"]
 
 
 def test_repeated_header_rows_are_artifacts(tmp_path):
@@ -137,8 +139,8 @@ def test_parts_and_splits_are_found(mini, tmp_path):
 
 
 def test_paint_order_follows_the_tree_and_the_pages_look_the_same(tmp_path):
-    """Outside list markers are painted after the text by WeasyPrint; tags.py
-    moves their painting to where the tree reads them. PDF-READING-ORDER finds
+    """Outside list markers and images are painted after the text by
+    WeasyPrint; tags.py moves their painting to where the tree reads them. PDF-READING-ORDER finds
     the stock order; the reordered pages are pixel-identical."""
     ordered, _ = make(tmp_path, "ordered")
     late, _ = make(tmp_path, "late", reorder=False)
@@ -162,3 +164,29 @@ def test_running_text_tagged_as_content_is_found(tmp_path):
     assert found and "Our footer" in found[0].message
     path, _ = make(tmp_path, "a5")
     assert "PDF-RUNNING-CONTENT" not in {f.code for f in check_pdf(path).findings}
+
+
+def test_a_block_moved_past_text_keeps_its_source_place(tmp_path):
+    """pdf/flow.py moves a figure past the text after it (so a page is not left
+    empty) and names both; the tree keeps the figure where the source has it,
+    and the page paints it before the text it was moved past."""
+    body = ("<h1>Moved</h1>" + f"<p>{LONG}</p>" * 2 +
+            f'<p data-moved-past="m0">{LONG}</p>'
+            '<figure data-moved="m0"><img src="figures/box.svg" alt="A box" /><figcaption>Figure 1.</figcaption></figure>'
+            "<p>After.</p>")
+    paths = {}
+    for flag in (True, False):
+        document, _ = layout(PAGE.format(body), CSS.replace("{size}", "A6"), MINI)
+        tags.REORDER = flag
+        try:
+            paths[flag] = tmp_path / f"moved-{flag}.pdf"
+            document.write_pdf(paths[flag], pdf_variant="pdf/ua-1")
+        finally:
+            tags.REORDER = True
+    roles = [n.role for n in document_of(paths[True]).children]
+    assert roles == ["H1", "P", "P", "NonStruct", "P", "P"]          # the figure before the text it moved past
+    codes = lambda path: {f.code for f in check_pdf(path).findings}       # noqa: E731
+    assert "PDF-READING-ORDER" in codes(paths[False]) and "PDF-READING-ORDER" not in codes(paths[True])
+    a, b = pdfium.PdfDocument(paths[True]), pdfium.PdfDocument(paths[False])
+    for n in range(len(a)):
+        assert a[n].render(scale=1).to_pil().tobytes() == b[n].render(scale=1).to_pil().tobytes(), f"page {n + 1}"

@@ -10,6 +10,7 @@ import pikepdf
 from ..model import Guide
 from ..pdf.tagtree import Node, marked_text, read_tags, referenced_mcids
 from . import CheckResult
+from .layout import check_layout
 from .structure import check_tree
 
 HEADINGS = ("H1", "H2", "H3", "H4", "H5", "H6")
@@ -41,6 +42,7 @@ def check_pdf(path: Path, guide: Guide | None = None, epub: Path | None = None,
     _headings(tags, guide, result)
     _figures_tables_lists(tags, result)
     _outline_matches(outline, tags, result)
+    check_layout(path, result)          # page breaks: stranded, split, empty (layout.py)
     return result
 
 

@@ -61,15 +61,16 @@ def check_tree(tags: Node, pdf: pikepdf.Pdf, guide, epub: Path | None, result: C
 
 def _parts(document: Node, guide, result: CheckResult) -> list[tuple[object, Node]]:
     """The Document's children: grouping elements only, and one for each
-    document of the guide, in order, at the end. Returns (document, part)."""
+    document of the guide, in order, at the end. Returns (document, part).
+    Without a guide (a PDF that is not a book of ours) there are no parts."""
+    if guide is None:
+        return []
     for child in document.children:
         if child.role not in GROUPS:
             result.add("PDF-TAG-PARTS", f"the Document holds a {child.role} ({child.all_text()[:40]!r}) "
                        "beside the book's parts", "every part of the book is one section of <body>; is the "
                        "tag tree keyed on the source (guidepub/pdf/tags.py)?", f"page {_first_page(child)}")
             return []
-    if guide is None:
-        return []
     documents = list(guide.documents)
     titles = [_key(_first_heading(child)) for child in document.children]
     wanted = [_key(doc.meta.title) for doc in documents]

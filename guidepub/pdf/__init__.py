@@ -18,6 +18,7 @@ from ..fonts import BrandFontConfiguration, book_families
 from ..model import Guide, Variant
 from ..outputs import atomic_path, final_path
 from .fixups import complete_tags
+from .flow import flow_past
 from .printready import bleeds, make_print_ready
 from .linebreak import install as _install_linebreak
 from .tags import install as _install_tags
@@ -191,7 +192,10 @@ def layout_book(guide: Guide, renderer: Renderer, variant: Variant):
     root = guide.root.resolve()
     served = {(root / f.href).resolve(): (f.data, f.media_type) for f in guide.figures if f.data}
     brand = [guide.brand_path.parent] if guide.brand_path else []
-    return layout(html, css, root, [guide.root, renderer.styles, *brand, *fonts], served)
+    allowed = [guide.root, renderer.styles, *brand, *fonts]
+    document, logged = layout(html, css, root, allowed, served)
+    # A figure or table that would leave a page mostly empty: text flows past it (flow.py).
+    return flow_past(document, logged, html, lambda changed: layout(changed, css, root, allowed, served))
 
 
 def page_starts(document) -> dict[int, list[str]]:

@@ -88,12 +88,15 @@ class _Tree:
         self.bodies: dict[int, pydyf.Dictionary] = {}   # LI number -> its LBody
         self.terms: dict[int, pydyf.Dictionary] = {}    # list number -> the LI of its latest term
         self.tables: list[tuple[object, pydyf.Dictionary]] = []
+        self.objects: dict[int, pydyf.Dictionary] = {}
+        self.moving = 0                     # inside a block flow.py moved (data-moved)
+        self.moved: set[int] = set()        # this page's MCIDs of such blocks
+        self.before: dict[str, pydyf.Dictionary] = {}   # flow.py's token -> the element a moved block stood before
         self.link_text: dict[int, list[str]] = defaultdict(list)
         self.annotations: list = []                   # (struct element reference, annotation)
         self.link_annots: dict[int, list] = defaultdict(list)
         self.page = 0
-        self.order: list[int] = []          # this page's MCIDs in the order the tree reads them
-        self.markers: set[int] = set()      # those of list markers
+        self.late: set[int] = set()         # those WeasyPrint may paint late: list markers, images
         self.tags: dict = {}
         self.nums: dict[int, object] = {}
 
@@ -105,6 +108,7 @@ class _Tree:
         self.pdf.add_object(element)
         parent["K"].append(element.reference)
         self.page_of[element.number] = self.page
+        self.objects[element.number] = element
         return element
 
     def _body(self, item) -> pydyf.Dictionary:
@@ -147,6 +151,7 @@ class _Tree:
                 element = self.bodies[item.number] = self._new("LBody", item)
         else:
             element = self._new(role, parent)
+            self._source_place(box.element, element, parent)
         self.by_key[key] = element
         if role == "Figure":
             self._figure(box, element)
@@ -159,6 +164,18 @@ class _Tree:
             if box.rowspan != 1:
                 element["A"]["RowSpan"] = box.rowspan
         return element
+
+    def _source_place(self, source, element, parent) -> None:
+        """A block that pdf/flow.py moved past the text after it (so a page is
+        not left empty) goes back to its source place in the tree, before the
+        element it stood before."""
+        for token in (source.get("data-moved-past") or "").split():
+            self.before[token] = element
+        anchor = self.before.get(source.get("data-moved") or "")
+        if anchor is not None and anchor["P"] == parent.reference:
+            kids = parent["K"]
+            kids.remove(element.reference)
+            kids.insert(kids.index(anchor.reference), element.reference)
 
     @staticmethod
     def _figure(box, element) -> None:
@@ -180,9 +197,11 @@ class _Tree:
         if kid is None or element is None:
             return
         mcid = kid["mcid"]
-        self.order.append(mcid)
-        if element["S"] == "/Lbl" and (box.element_tag or "").endswith("::marker"):
-            self.markers.add(mcid)
+        if self.moving:
+            self.moved.add(mcid)
+        if (element["S"] == "/Lbl" and (box.element_tag or "").endswith("::marker")) or \
+                isinstance(box, boxes.ReplacedBox):
+            self.late.add(mcid)
         if self.page_of[element.number] == self.page:
             element["K"].append(mcid)
         else:
@@ -217,10 +236,9 @@ class _Tree:
         operators here, so nothing is parsed. Returns the MCIDs the tree holds."""
         held = set(self.nums)
         operators = stream.stream
-        if REORDER:
-            for mcid in sorted(self.markers):
-                _paint_marker_in_order(operators, mcid, self.order)
-        self.order, self.markers = [], set()
+        if REORDER and (self.late or self.moved):
+            _paint_in_tree_order(operators, self.late | self.moved, self._ranks())
+        self.late, self.moved = set(), set()
         for n, item in enumerate(operators):
             if isinstance(item, pydyf.Dictionary) and "MCID" in item and item["MCID"] not in held and n:
                 operators[n - 1] = "/Artifact"
@@ -229,9 +247,37 @@ class _Tree:
         self.tags.clear()
         return held
 
+    def _ranks(self) -> dict[int, int]:
+        """This page's MCIDs in the order the whole tree reads them."""
+        ranks: dict[int, int] = {}
+        here = self.page_refs[self.page]
+
+        def walk(element) -> None:
+            on_page = self.page_of.get(element.number) == self.page
+            for kid in element["K"]:
+                if isinstance(kid, int):
+                    if on_page:
+                        ranks.setdefault(kid, len(ranks))
+                elif isinstance(kid, pydyf.Dictionary):
+                    if kid.get("Type") == "/MCR" and kid["Pg"] == here:
+                        ranks.setdefault(kid["MCID"], len(ranks))
+                elif isinstance(kid, bytes) and int(kid.split()[0]) in self.objects:   # not an OBJR
+                    walk(self.objects[int(kid.split()[0])])
+
+        walk(self.document)
+        return ranks
+
     def visit(self, box, parent, link=None) -> None:
         if isinstance(box, AbsolutePlaceholder):
             box = box._box
+        moved = box.element is not None and bool(box.element.get("data-moved"))
+        self.moving += moved
+        try:
+            self._visit(box, parent, link)
+        finally:
+            self.moving -= moved
+
+    def _visit(self, box, parent, link) -> None:
         if isinstance(box, boxes.MarginBox):
             self._drop(box)
             return
@@ -352,45 +398,82 @@ def add_tags(pdf, document, pdf_version, page_streams):
 REORDER = True      # tests turn it off to compare the pages' pixels
 
 
-def _paint_marker_in_order(items: list, mcid: int, order: list[int]) -> None:
-    """WeasyPrint paints a list's outside markers after all the text of the
-    page (they are positioned boxes), so a tool that reads the content
-    stream meets "First item … •". Move the marker's painting, a group
-    `q … BDC … EMC … Q`, to just before the text the tree reads after it,
-    when both sit at the same depth of saved states with no transform or
-    clip between. The group first sets the colours, alpha and text state in
-    force where it was (WeasyPrint leaves out a setting it thinks current):
-    the page looks the same (a test compares the pixels) and paints in
-    reading order.
-    `items` is pydyf's list of operators and operands for the page."""
-    rank = order.index(mcid) if mcid in order else -1
-    if rank < 0 or rank + 1 >= len(order):
-        return
-    following = order[rank + 1]
-    where = {item["MCID"]: n for n, item in enumerate(items)
-             if isinstance(item, pydyf.Dictionary) and "MCID" in item and item["MCID"] in (mcid, following)}
-    if mcid not in where or following not in where or where[following] > where[mcid]:
-        return
+def _depths(items: list) -> list[int]:
     depth, depths = 0, []
     for item in items:
         depths.append(depth)
         depth += (item == b"q") - (item == b"Q")
-    target = where[following] - 1                   # the tag name before the property list
-    level = depths[target]
-    start = where[mcid] - 1
+    return depths
+
+
+def _extent(items: list, depths: list[int], tag: int, level: int) -> tuple[int, int] | None:
+    """Where the painting of the marked content whose tag name is items[tag]
+    begins and ends, as a run of whole operators at `level`: its own q … Q
+    group if it has one, else BDC … EMC. None if it is not at that level."""
+    start = tag
     while start > 0 and depths[start] > level:
         start -= 1
-    if items[start] != b"q" or depths[start] != level:
-        return
-    end = start + 1
+    if depths[start] != level or (start != tag and items[start] != b"q"):
+        return None
+    end, open_ = start + 1, 0
+    if start == tag:                                  # BDC … EMC at this level
+        for end in range(tag + 3, len(items)):        # past the name, the properties and BDC
+            if items[end] == b"BDC" or items[end] == b"BMC":
+                open_ += 1
+            elif items[end] == b"EMC":
+                if open_ == 0:
+                    return start, end + 1
+                open_ -= 1
+        return None
     while end < len(items) and depths[end] > level:
         end += 1
-    group = [items[start], *_state_at(items, start), *items[start + 1:end]]
-    between = [item for n, item in enumerate(items[target:start], target) if depths[n] == level]
-    if any(isinstance(op, bytes) and (op.endswith(b" cm") or op in (b"W", b"W*")) for op in between):
-        return
-    del items[start:end]
+    return start, end
+
+
+def _move(items: list, start: int, end: int, target: int) -> bool:
+    """Paint items[start:end] at `target` (before it) instead: in a saved
+    state that first sets the colours, alpha and text state in force where it
+    was (WeasyPrint leaves out a setting it thinks current), and with the
+    state it left set again where it was, for what follows. Refused (False)
+    if a transform or clip at that level lies between."""
+    depths = _depths(items)
+    level = depths[start]
+    if depths[target] != level:
+        return False
+    low, high = sorted((target, start))
+    if any(depths[n] == level and isinstance(items[n], bytes)
+           and (items[n].endswith(b" cm") or items[n] in (b"W", b"W*")) for n in range(low, high)):
+        return False
+    group = [b"q", *_state_at(items, start), *items[start:end], b"Q"]
+    after = _state_at(items, end)
+    items[start:end] = after
+    if target > start:
+        target += len(after) - (end - start)
     items[target:target] = group
+    return True
+
+
+def _paint_in_tree_order(items: list, movable: set[int], ranks: dict[int, int]) -> None:
+    """WeasyPrint paints a list's outside markers (positioned boxes) and
+    images (stacking contexts, as `overflow: hidden` makes them) after all
+    the text of the page, and a block pdf/flow.py moved past the text after
+    it (keeping its source place in the tree) after that text; a tool that
+    reads the content stream meets "First item … •". Move each such
+    painting, in tree order, to just before the first painting the tree reads
+    after it (see _move): the page looks the same (a test compares the
+    pixels) and paints in reading order. `items` is pydyf's list of
+    operators and operands for the page."""
+    for mcid in sorted((m for m in movable if m in ranks), key=ranks.get):
+        painted = [(n - 1, item["MCID"]) for n, item in enumerate(items)
+                   if isinstance(item, pydyf.Dictionary) and "MCID" in item]
+        tag = next((n for n, m in painted if m == mcid), None)
+        target = next((n for n, m in painted if ranks.get(m, -1) > ranks[mcid]), None)
+        if tag is None or target is None or target > tag:
+            continue
+        depths = _depths(items)
+        extent = _extent(items, depths, tag, depths[target])
+        if extent is not None:
+            _move(items, *extent, target)
 
 
 STATE = (b" cs", b" CS", b" sc", b" scn", b" SC", b" SCN", b" rg", b" RG", b" g", b" G", b" k", b" K",
