@@ -19,6 +19,7 @@ from ..model import Guide, Variant
 from ..outputs import atomic_path, final_path
 from .fixups import complete_tags
 from .flow import flow_past
+from .plan import lay_out, pages_of
 from .printready import bleeds, make_print_ready
 from .linebreak import install as _install_linebreak
 from .tags import install as _install_tags
@@ -193,9 +194,20 @@ def layout_book(guide: Guide, renderer: Renderer, variant: Variant):
     served = {(root / f.href).resolve(): (f.data, f.media_type) for f in guide.figures if f.data}
     brand = [guide.brand_path.parent] if guide.brand_path else []
     allowed = [guide.root, renderer.styles, *brand, *fonts]
-    document, logged = layout(html, css, root, allowed, served)
+    rounds, last = iter(range(1000)), {}
+
+    def lay(text: str):
+        """One pass when the page plan of this layout (the first, or flow.py's
+        next) is known, or the last round's holds (plan.py)."""
+        key = (str(guide.root.resolve()), variant.name, next(rounds))
+        document, logged = lay_out(text, lambda planned: layout(planned, css, root, allowed, served), key,
+                                   last.get("plan"))
+        last["plan"] = pages_of(document)
+        return document, logged
+
+    document, logged = lay(html)
     # A figure or table that would leave a page mostly empty: text flows past it (flow.py).
-    return flow_past(document, logged, html, lambda changed: layout(changed, css, root, allowed, served))
+    return flow_past(document, logged, html, lay)
 
 
 def page_starts(document) -> dict[int, list[str]]:
