@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup, escape
 
@@ -55,6 +56,15 @@ def web_format(guide: Guide) -> Format:
     return _page_a_document(guide, "web", ".html", "web.css")
 
 
+_TYPOGRAPHER = MarkdownIt("zero", {"typographer": True}).enable(["replacements", "smartquotes"])
+
+
+def typeset(text) -> Markup:
+    """Plain text from YAML (learning outcomes, resources) set as the body's
+    Markdown is: curly quotes and apostrophes, dashes. No other Markdown."""
+    return Markup(_TYPOGRAPHER.renderInline(str(text)))
+
+
 class Renderer:
     def __init__(self, guide: Guide, templates: Path, styles: Path):
         self.guide = guide
@@ -64,6 +74,7 @@ class Renderer:
                                keep_trailing_newline=True)
         self.env.filters["split_lines"] = lambda text: text.split("\n")
         self.env.filters["print_url"] = print_url
+        self.env.filters["typeset"] = typeset
         self.env.globals["toc_title"] = self.toc_title
         self.md = make_parser()
         self._install_rules()

@@ -190,3 +190,44 @@ def test_a_block_moved_past_text_keeps_its_source_place(tmp_path):
     a, b = pdfium.PdfDocument(paths[True]), pdfium.PdfDocument(paths[False])
     for n in range(len(a)):
         assert a[n].render(scale=1).to_pil().tobytes() == b[n].render(scale=1).to_pil().tobytes(), f"page {n + 1}"
+
+
+def test_a_figures_bbox_is_where_the_page_draws_it(tmp_path):
+    """/BBox is in the page's space (points, y up from the foot), where the
+    page draws the figure's image (WeasyPrint wrote CSS px from the top)."""
+    path, _ = make(tmp_path, "a5")
+    with pikepdf.open(path) as pdf:
+        pages = {page.objgen: n for n, page in enumerate(pdf.pages)}
+
+        def walk(element):
+            yield element
+            kids = element.get("/K")
+            for kid in (kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []):
+                if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                    yield from walk(kid)
+        root = pdf.Root.StructTreeRoot.K
+        boxes = [(pages[e.Pg.objgen], [float(v) for v in e.A.BBox])
+                 for e in walk(root[0] if isinstance(root, pikepdf.Array) else root) if e.S == "/Figure"]
+    assert boxes
+    document = pdfium.PdfDocument(path)
+    for page, (x1, y1, x2, y2) in boxes:
+        drawn = [obj.get_bounds() for obj in document[page].get_objects(max_depth=3)
+                 if obj.type in (pdfium_image(), pdfium_form(), pdfium_path())]
+        inside = [b for b in drawn if x1 - 1 <= b[0] and b[2] <= x2 + 1 and y1 - 1 <= b[1] and b[3] <= y2 + 1]
+        assert inside and min(b[0] for b in inside) - x1 < 10 and y2 - max(b[3] for b in inside) < 10, \
+            (x1, y1, x2, y2, drawn)
+
+
+def pdfium_path():
+    import pypdfium2.raw as raw
+    return raw.FPDF_PAGEOBJ_PATH
+
+
+def pdfium_image():
+    import pypdfium2.raw as raw
+    return raw.FPDF_PAGEOBJ_IMAGE
+
+
+def pdfium_form():
+    import pypdfium2.raw as raw
+    return raw.FPDF_PAGEOBJ_FORM

@@ -47,6 +47,7 @@ from weasyprint.pdf.tags import add_tags as _weasyprint_add_tags
 from .paint import paint_in_tree_order
 
 SVG = "{http://www.w3.org/2000/svg}svg"
+PT = 0.75                 # points a CSS px
 
 ROLES = {
     "div": "Div", "span": "Span", "main": "Part", "article": "Art", "section": "Sect", "nav": "Sect",
@@ -81,10 +82,11 @@ def _children(box):
 
 
 class _Tree:
-    def __init__(self, pdf, document_element, page_refs):
+    def __init__(self, pdf, document_element, page_refs, heights=()):
         self.pdf = pdf
         self.document = document_element
         self.page_refs = page_refs
+        self.heights = list(heights)        # each page's height in CSS px
         self.by_key: dict[tuple[int, str], pydyf.Dictionary] = {}
         self.page_of: dict[int, int] = {}            # element number -> page it was made on
         self.bodies: dict[int, pydyf.Dictionary] = {}   # LI number -> its LBody
@@ -179,11 +181,14 @@ class _Tree:
             kids.remove(element.reference)
             kids.insert(kids.index(anchor.reference), element.reference)
 
-    @staticmethod
-    def _figure(box, element) -> None:
-        x1, y1 = box.content_box_x(), box.content_box_y()
-        element["A"] = pydyf.Dictionary({
-            "O": "/Layout", "BBox": pydyf.Array((x1, y1, x1 + box.width, y1 + box.height))})
+    def _figure(self, box, element) -> None:
+        """/BBox in the page's own space, as the content stream draws it:
+        points (0.75 a CSS px), y up from the foot of the page (WeasyPrint
+        wrote CSS px from the top)."""
+        x1, y1 = box.content_box_x() * PT, box.content_box_y() * PT
+        top = self.heights[self.page] * PT if self.page < len(self.heights) else 0
+        element["A"] = pydyf.Dictionary({"O": "/Layout", "BBox": pydyf.Array(
+            (round(x1, 3), round(top - y1 - box.height * PT, 3), round(x1 + box.width * PT, 3), round(top - y1, 3)))})
         if box.element.tag == SVG:
             title = box.element.find("{http://www.w3.org/2000/svg}title")
             if title is not None and title.text:
@@ -376,7 +381,7 @@ def add_tags(pdf, document, pdf_version, page_streams):
         root["Namespaces"] = pydyf.Array([namespace.reference])
         structure_document["NS"] = namespace.reference
 
-    tree = _Tree(pdf, structure_document, list(pdf.page_references))
+    tree = _Tree(pdf, structure_document, list(pdf.page_references), [page.height for page in document.pages])
     content_mapping["Nums"] = pydyf.Array()
     for page_number, (page, stream) in enumerate(zip(document.pages, page_streams)):
         tree.page, tree.tags, tree.nums = page_number, stream._tags, {}
