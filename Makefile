@@ -38,8 +38,16 @@ check: setup
 ci:
 	bash scripts/ci.sh
 
-bench: setup
-	@bash scripts/setup-system.sh bench/system-packages.txt
+# The benchmark's anchors (pandoc 3.9, typst-py) come from PyPI into
+# .cache/bench-tools, for the benchmark only: never into the venv or the lock.
+BENCH_TOOLS := .cache/bench-tools
+
+$(BENCH_TOOLS)/.installed: bench/requirements.txt
+	rm -rf $(BENCH_TOOLS)
+	$(PIP) install --target $(BENCH_TOOLS) -r bench/requirements.txt
+	touch $@
+
+bench: setup $(BENCH_TOOLS)/.installed
 	$(PY) bench/run.py
 
 clean:

@@ -6,7 +6,8 @@ peak memory and page counts, then the issue-15 targets; asserts nothing
     make bench      (installs the anchors' tools into .cache/bench-tools, then runs this)
 
 The runs, each a process of its own (its time includes starting Python; its
-peak memory is the largest of it and its workers):
+CPU time is its own and its workers'; its peak memory is the largest of it
+and its workers):
 
 - ours: a clean build of the default editions (screen PDF + EPUB,
   `--no-cache`), a rebuild with nothing changed, a rebuild after one word of
@@ -63,6 +64,7 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 LARGE = os.environ.get("BENCH_LARGE", "1") != "0"      # 0: the real guide only (a quick look)
 BASELINE = os.environ.get("BENCH_BASELINE", "d29156b")
 TOOLS = ROOT / ".cache" / "bench-tools"
+CODE = ROOT             # the copy of the project that "ours" runs (main() sets it: snapshot())
 PANDOC = TOOLS / "pypandoc" / "files" / "pandoc"
 EDITED = "chapters/05-teams.md"
 
@@ -71,9 +73,10 @@ class Unavailable(Exception):
     """A run that cannot be made here; the message says why."""
 
 
-def run(cmd: list[str], cwd: Path, env: dict | None) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one process: wait4 gives its own peak,
-    or its largest worker's when that is larger."""
+def run(cmd: list[str], cwd: Path, env: dict | None) -> tuple[float, float, float]:
+    """(seconds, peak RSS in MB, CPU seconds) of one process: wait4 gives its
+    own peak, or its largest worker's when that is larger, and its CPU time
+    with its workers'."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as err:
         process = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err,
@@ -85,7 +88,7 @@ def run(cmd: list[str], cwd: Path, env: dict | None) -> tuple[float, float]:
             err.seek(0)
             raise Unavailable(f"failed ({process.returncode}): {' '.join(map(str, cmd))[:200]}: "
                               f"{err.read().decode(errors='replace')[-800:].strip()}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 @dataclass
@@ -96,6 +99,7 @@ class Row:
     pdf: Path | None = None                 # whose pages are counted
     times: list[float] = field(default_factory=list)
     peaks: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
     why: str | None = None
     pages: int | None = None
 
@@ -105,19 +109,24 @@ class Row:
         try:
             if self.before:
                 self.before()
-            total, peak = 0.0, 0.0
+            total, peak, cpu = 0.0, 0.0, 0.0
             for cmd, cwd, env in self.commands:
-                seconds, rss = run(cmd, cwd, env)
-                total, peak = total + seconds, max(peak, rss)
+                seconds, rss, used = run(cmd, cwd, env)
+                total, peak, cpu = total + seconds, max(peak, rss), cpu + used
         except Unavailable as exc:
             self.why = str(exc)
             return
         self.times.append(total)
         self.peaks.append(peak)
+        self.cpus.append(cpu)
 
     @property
     def seconds(self) -> float | None:
         return statistics.median(self.times) if self.times and not self.why else None
+
+    @property
+    def cpu(self) -> float | None:
+        return statistics.median(self.cpus) if self.cpus and not self.why else None
 
     @property
     def peak(self) -> float | None:
@@ -149,21 +158,44 @@ def fonts(pdf: Path) -> set[str]:
     return names
 
 
-def ours(content: Path, out: Path, *extra: str, build: Path = ROOT / "build.py") -> list[str]:
-    return [PY, str(build), "-q", "--content", str(content), "--out", str(out), *extra]
+def ours(content: Path, out: Path, *extra: str, build: Path | None = None) -> list[str]:
+    return [PY, str(build or CODE / "build.py"), "-q", "--content", str(content), "--out", str(out), *extra]
+
+
+PROJECT = ["build.py", "guidepub", "templates", "styles", "bench", "package.json", "package-lock.json",
+           "requirements.lock"]
+
+
+def snapshot(target: Path) -> Path:
+    """A copy of the project's code, templates and styles as they are now,
+    beside our node_modules: the runs of "ours" measure this one code, even
+    if the work tree changes while the benchmark runs (every build's cache
+    key covers the code, so an edit meanwhile would turn a no-change rebuild
+    into a full one)."""
+    target.mkdir(parents=True)
+    for name in PROJECT:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            shutil.copy2(source, target / name)
+    (target / "node_modules").symlink_to(ROOT / "node_modules")
+    return target
 
 
 def parts(content: Path) -> list[str]:
     """The guide's parts, in reading order."""
-    guide = (content / "guide.yaml").read_text(encoding="utf-8")
-    return re.findall(r"(?m)^  - ((?:front|chapters|back)/\S+\.md)$", guide)
+    import yaml
+    guide = yaml.safe_load((content / "guide.yaml").read_text(encoding="utf-8"))
+    return [*guide.get("front_matter", []), *guide.get("chapters", []), *guide.get("back_matter", [])]
 
 
 def plain_markdown(content: Path, target: Path) -> tuple[list[str], str]:
     """The parts as plain Markdown for Pandoc (and Typst), and the title."""
     import yaml
     target.mkdir(parents=True)
-    shutil.copytree(content / "figures", target / "figures")
+    if (content / "figures").is_dir():
+        shutil.copytree(content / "figures", target / "figures")
     names = []
     for i, rel in enumerate(parts(content)):
         _, front, body = (content / rel).read_text(encoding="utf-8").split("---\n", 2)
@@ -242,20 +274,20 @@ def rows_for(content: Path, work: Path, full: bool, baseline: Path | str | None)
     """Every run for one guide, set up (outputs made once, untimed, where a run needs them)."""
     rows: dict[str, Row] = {}
     out = work / "ours"
-    rows["clean"] = Row("ours: clean build, screen PDF + EPUB", [(ours(content, out, "--no-cache"), ROOT, None)],
+    rows["clean"] = Row("ours: clean build, screen PDF + EPUB", [(ours(content, out, "--no-cache"), CODE, None)],
                         pdf=out)
-    rows["no change"] = Row("ours: rebuild, nothing changed", [(ours(content, out), ROOT, None)])
+    rows["no change"] = Row("ours: rebuild, nothing changed", [(ours(content, out), CODE, None)])
     chapter = content / EDITED
     original = chapter.read_text(encoding="utf-8")
     counter = iter(range(10**6))
 
     def edit() -> None:
         chapter.write_text(original.replace(" team ", f" team{next(counter)} ", 1), encoding="utf-8")
-    rows["one chapter"] = Row("ours: rebuild, one word of one chapter changed", [(ours(content, out), ROOT, None)],
+    rows["one chapter"] = Row("ours: rebuild, one word of one chapter changed", [(ours(content, out), CODE, None)],
                               before=edit)
     if full:
         rows["all"] = Row("ours: clean build, all five editions",
-                          [(ours(content, work / "ours-all", "--no-cache", "--variant", "all"), ROOT, None)])
+                          [(ours(content, work / "ours-all", "--no-cache", "--variant", "all"), CODE, None)])
     # Today's code against ours, on the guide as it was then (today's code
     # may refuse fields the guide has gained since).
     if isinstance(baseline, str):
@@ -264,20 +296,20 @@ def rows_for(content: Path, work: Path, full: bool, baseline: Path | str | None)
     elif baseline is not None:
         build, old = baseline / "build.py", baseline / "content"
         rows["then"] = Row(f"ours, {BASELINE}'s guide: clean build, screen PDF + EPUB",
-                           [(ours(old, work / "then", "--no-cache"), ROOT, None)], pdf=work / "then")
+                           [(ours(old, work / "then", "--no-cache"), CODE, None)], pdf=work / "then")
         rows["today"] = Row(f"today's code ({BASELINE}), its guide: the same",
                             [(ours(old, work / "today", "--no-cache", build=build), baseline, None)],
                             pdf=work / "today")
         if full:
             rows["then all"] = Row(f"ours, {BASELINE}'s guide: clean build, all five editions",
-                                   [(ours(old, work / "then-all", "--no-cache", "--variant", "all"), ROOT, None)])
+                                   [(ours(old, work / "then-all", "--no-cache", "--variant", "all"), CODE, None)])
             rows["today all"] = Row(f"today's code ({BASELINE}), its guide: the same",
                                     [(ours(old, work / "today-all", "--no-cache", "--variant", "all",
                                            build=build), baseline, None)])
     captured = work / "captured"
     try:
-        run([PY, str(ROOT / "bench" / "driver.py"), "--capture", str(captured), "--", "-q", "--content",
-             str(content), "--out", str(work / "capture-out"), "--variant", "screen", "--no-cache"], ROOT, None)
+        run([PY, str(CODE / "bench" / "driver.py"), "--capture", str(captured), "--", "-q", "--content",
+             str(content), "--out", str(work / "capture-out"), "--variant", "screen", "--no-cache"], CODE, None)
         base = (captured / "root").as_uri() + "/"
         rows["bare"] = Row("bare WeasyPrint: our HTML, CSS and fonts, PDF/UA-1",
                            [([PY, "-c", BARE, str(captured / "book.html"), str(captured / "book.css"), base,
@@ -323,7 +355,7 @@ def measure(rows: dict[str, Row], runs: int) -> None:
 
 def show(title: str, rows: dict[str, Row]) -> None:
     print(f"\n{title}")
-    print(f"  {'run':<56} {'time':>8} {'peak RSS':>9} {'pages':>6}")
+    print(f"  {'run':<56} {'time':>8} {'CPU':>8} {'peak RSS':>9} {'pages':>6}")
     for key, row in rows.items():
         if row.why:
             print(f"  {row.label:<56} not measured: {row.why.splitlines()[0][:300]}")
@@ -337,7 +369,7 @@ def show(title: str, rows: dict[str, Row]) -> None:
             note = (f"  pages {'as ours' if same_pages else 'DIFFER from ours: ' + str(rows['clean'].pages)}, "
                     f"fonts {'as ours' if same_fonts else 'DIFFER from ours'}")
         pages_text = "" if row.pages is None else str(row.pages)
-        print(f"  {row.label:<56} {row.seconds:6.2f} s {row.peak:6.0f} MB {pages_text:>6}{note}")
+        print(f"  {row.label:<56} {row.seconds:6.2f} s {row.cpu:6.2f} s {row.peak:6.0f} MB {pages_text:>6}{note}")
 
 
 def ratio(name: str, rows_a: dict[str, Row], a: str, rows_b: dict[str, Row], b: str,
@@ -357,8 +389,10 @@ def main() -> None:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores ({cores} available), Python "
           f"{platform.python_version()}; load average at the start {load}; medians of {RUNS} runs, taking turns")
+    global CODE
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        CODE = snapshot(work / "code")
         try:
             baseline: Path | str = baseline_tree(work / "baseline")
         except Unavailable as exc:
@@ -381,7 +415,8 @@ def main() -> None:
     c1, c10 = real["clean"], large.get("clean")
     if c10 and c1.seconds and c10.seconds and c1.pages and c10.pages:
         per_page = (c10.seconds / c10.pages) / (c1.seconds / c1.pages)
-        print(f"  {'ten times larger: clean build time a page / real guide s':<62} {per_page:6.2f}  target <= 1.05: "
+        label = "ten times larger: clean build time a page / real guide's"
+        print(f"  {label:<62} {per_page:6.2f}  target <= 1.05: "
               f"{'met' if per_page <= 1.05 else 'NOT met'}")
         print(f"  {'ten times larger: peak RSS of the clean build (MB)':<62} {c10.peak:6.0f}  target <= 600: "
               f"{'met' if c10.peak <= 600 else 'NOT met'}")

@@ -69,11 +69,12 @@ def choose(guide: Guide, names: list[str] | None) -> list[Variant]:
 # The cost model that spreads the layouts over processes (seconds on one core
 # of this project's machine; the choices depend only on their ratios): a PDF
 # variant is laid out and written in about PDF_FIXED + PDF_PER_WORD x the
-# guide's words (the real guide: 16,000 words, 4.0 to 4.7 s a variant); the
-# EPUB adds a twentieth to its page source's layout; laying the page source
-# out for the EPUB's page list alone, without writing it, is two thirds of a
-# PDF; and a worker takes WORKER_START to start (Python, WeasyPrint, the
-# guide unpickled), on a core of its own.
+# guide's words (the real guide, 16,000 words: 4 to 5 s a variant laid out
+# once; pdf/flow.py may lay it out again, which only makes a worker's start
+# matter less); the EPUB adds a twentieth to its page source's layout;
+# laying the page source out for the EPUB's page list alone, without writing
+# it, is two thirds of a PDF; and a worker takes WORKER_START to start
+# (Python, WeasyPrint, the guide unpickled), on a core of its own.
 PDF_FIXED = 0.5
 PDF_PER_WORD = 0.00024
 COST_EPUB = 0.05                # in PDFs

@@ -69,7 +69,7 @@ def test_layouts_longer_than_a_worker_start_all_run_at_once(guide):
 def test_never_more_than_two_processes_a_core(guide):
     variant = guide.variant("large-print")
     many = [Job([variant], None, {}, "x.pdf") for _ in range(9)]
-    assert processes_for(many, 2, 30.0) == 4
+    assert 2 < processes_for(many, 2, 30.0) <= 4
     assert processes_for(many, 16, 30.0) == 9
 
 
