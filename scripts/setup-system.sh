@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install Debian or Ubuntu packages, only when missing. The list is a file,
 # one package a line: system-packages.txt (what the build and tests need) by
-# default, or the file given as the first argument (bench/system-packages.txt).
+# default, or the file given as the first argument (for example a list of extra packages).
 # A line may name alternatives, `a | b`: any one installed will do, else the
 # first that apt can install (Debian's chromium; an Ubuntu runner's Google
 # Chrome). A line ending in `?` is optional: when apt has none of it, say so
