@@ -198,6 +198,9 @@ class GuideMeta(Strict):
     edition: Edition = Field(description="number, date and version of this edition")
     identifiers: Identifiers = Field(description="urn (required) and ISBNs")
     accessibility_summary: Text = Field(description="what makes the guide accessible, for the EPUB's metadata")
+    web_address: HttpUrl | None = Field(None, description="where the web edition is published, for the "
+                                                           "accessibility statement of every edition; "
+                                                           "without it, only the web edition lists itself")
     how_to_cite: Text | None = Field(None, description="printed in the imprint")
     contact: Contact | None = Field(None, description="how readers reach the publisher (email required); "
                                                       "required when a part asks for the generated "

@@ -74,6 +74,7 @@ class Renderer:
                                keep_trailing_newline=True)
         self.env.filters["split_lines"] = lambda text: text.split("\n")
         self.env.filters["print_url"] = print_url
+        self.env.filters["url_breaks"] = url_breaks
         self.env.filters["typeset"] = typeset
         self.env.globals["toc_title"] = self.toc_title
         self.md = make_parser()
@@ -102,7 +103,7 @@ class Renderer:
                 # A paper reader cannot follow a link: the PDF prints its
                 # address after it, as text outside the link (one Link tag,
                 # one annotation, described by the link text alone).
-                return f'</a><span class="print-url"> ({escape(print_url(url))})</span>'
+                return f'</a><span class="print-url"> ({escape(url_breaks(print_url(url)))})</span>'
             if xref and env["format"].page_refs:
                 # The page number goes after the link, not inside it: generated
                 # text inside a link becomes a nested Link tag, and one that
@@ -340,6 +341,24 @@ def print_url(url: str) -> str:
     scheme and a trailing slash ("example.org/path"); "" for anything else."""
     match = re.match(r"https?://(.+)$", url.strip(), re.I)
     return match.group(1).rstrip("/") if match else ""
+
+
+def url_breaks(text: str) -> str:
+    """A printed web address with its line breaks where a reader expects
+    them: never inside the domain ("www.nhs.uk" stays whole), and in the path
+    only before a slash or a hyphen (which then starts the next line, so it
+    reads as part of the address), never after a hyphen (which would read as
+    a word broken at the line's end). A zero-width space allows a break; a
+    word joiner forbids one. Both are invisible and silent."""
+    domain, slash, path = text.partition("/")
+    out = [char + "\u2060" if char in ".-" else char for char in domain]
+    for index, char in enumerate(slash + path):
+        if char in "/-?&=#" and index > 0:
+            out.append("\u200b")
+        out.append(char)
+        if char == "-":
+            out.append("\u2060")
+    return "".join(out)
 
 
 def _cites_a_note(inline: Token | None) -> bool:

@@ -36,6 +36,7 @@ class EditionInfo:
     description: str     # the variant's own description, for a kind without words of its own
     file: str | None     # the file a reader downloads; None for the web edition (a site)
     this: bool           # the edition the statement sits in
+    address: str | None = None     # the web edition's, when guide.yaml gives it
 
 
 def kind_of(variant: Variant) -> str:
@@ -64,8 +65,11 @@ def context(guide: Guide, doc: Document, fmt) -> dict:
     editions = [EditionInfo(v.name, kind_of(v), v.title, v.description,
                             None if v.format == "web" else output_name(meta.slug, meta.edition.number, v.name,
                                                                        v.format),
-                            here is not None and v.name == here.name)
+                            here is not None and v.name == here.name,
+                            str(meta.web_address) if v.format == "web" and meta.web_address else None)
                 for v in guide.variants]
+    # A reader of another edition cannot find a website without its address.
+    editions = [e for e in editions if e.kind != "web" or e.address or e.this]
     check = EditionCheck("none")
     if here is not None and guide.last_check is not None:
         check = guide.last_check.of(here.name)

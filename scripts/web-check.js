@@ -10,6 +10,11 @@
 //                          contrast is measured on the real computed colours)
 //   WEB-REFLOW             no horizontal scrolling or clipped text at 320 CSS px (WCAG 1.4.10)
 //   WEB-ZOOM               none at 400 % zoom of a 1280 x 1024 window (320 x 256 CSS px, 4 device px a px)
+//   WEB-CLIP               at 360 and 1280 CSS px no content is cut off: no box with overflow hidden or
+//                          clip holds more than it shows, nothing sits where the page cannot scroll
+//                          to (left of the page, or right of it when the page does not scroll
+//                          sideways), and every box that scrolls sideways (a wide table's) can be
+//                          reached with Tab (tabindex="0" or a control) and has a role and a name
 //   WEB-TEXT-SPACING       WCAG 1.4.12's spacing (line height 1.5, paragraphs 2 em, letters
 //                          0.12 em, words 0.16 em) loses no text, at 1280 and 320 CSS px
 //   WEB-KEYBOARD           Tab reaches every interactive element
@@ -95,6 +100,94 @@ function layoutProblems() {
   return problems;
 }
 
+// Content a reader cannot see at this width: cut off by a box that hides its
+// overflow, placed where the page cannot scroll to, or inside a box that
+// scrolls sideways but that the keyboard cannot reach or that has no name.
+function clipProblems() {
+  const root = document.documentElement;
+  const width = window.innerWidth;
+  const rootStyle = getComputedStyle(root);
+  const bodyStyle = getComputedStyle(document.body);
+  // The viewport takes html's overflow, or body's when html's is visible.
+  const viewportX = rootStyle.overflowX !== "visible" ? rootStyle.overflowX : bodyStyle.overflowX;
+  const pageScrollsX = !["hidden", "clip"].includes(viewportX);
+  const hides = (v) => ["hidden", "clip"].includes(v);
+  const scrolls = (v) => ["auto", "scroll"].includes(v);
+  const shown = (element, style) => {
+    if (style.display === "none" || style.visibility === "hidden" || style.display === "contents") {
+      return false;
+    }
+    const box = element.getBoundingClientRect();
+    return box.width > 1 || box.height > 1;          // not visually hidden text, for screen readers
+  };
+  const hasContent = (element) => Boolean(element.textContent.trim())
+    || element.matches("img, svg, video, canvas, iframe, input, select, textarea, button")
+    || Boolean(element.querySelector("img, svg, video, canvas, iframe, input, select, textarea, button"));
+  const inScroller = (element) => {
+    for (let e = element.parentElement; e && e !== document.body && e !== root; e = e.parentElement) {
+      const s = getComputedStyle(e);
+      if (scrolls(s.overflowX) && e.scrollWidth > e.clientWidth + 1) {
+        return true;
+      }
+    }
+    return false;
+  };
+  const named = (element) => {
+    if ((element.getAttribute("aria-label") || "").trim()) {
+      return true;
+    }
+    const ids = (element.getAttribute("aria-labelledby") || "").split(/\s+/).filter(Boolean);
+    return ids.some((id) => { const e = document.getElementById(id); return e && e.textContent.trim(); });
+  };
+  const problems = [];
+  for (const element of document.body.querySelectorAll("*")) {
+    const style = getComputedStyle(element);
+    if (!shown(element, style) || !hasContent(element)) {
+      continue;
+    }
+    const overX = element.scrollWidth > element.clientWidth + 1;
+    const overY = element.scrollHeight > element.clientHeight + 1;
+    const box = element.getBoundingClientRect();
+    // 1. A box that hides what does not fit in it.
+    if ((hides(style.overflowX) && overX) || (hides(style.overflowY) && overY)) {
+      problems.push(describe(element) + " cuts off its content (" + element.scrollWidth + " x " + element.scrollHeight
+        + " px shown in " + element.clientWidth + " x " + element.clientHeight + ")");
+      continue;
+    }
+    // 2. A box that scrolls sideways: the keyboard must reach it, and it needs a name.
+    if (scrolls(style.overflowX) && overX) {
+      const native = element.matches("a[href], button, input, select, textarea, summary, iframe");
+      const focusable = native || (element.hasAttribute("tabindex") && element.tabIndex >= 0);
+      if (!focusable) {
+        problems.push(describe(element) + " scrolls sideways (" + element.scrollWidth + " px in "
+          + element.clientWidth + ") but the keyboard cannot reach it (no tabindex=\"0\")");
+      } else if (!native && (!element.getAttribute("role") || !named(element))) {
+        problems.push(describe(element) + " scrolls sideways and takes focus but has no role and name"
+          + " (role=\"region\" with aria-label or aria-labelledby)");
+      }
+      continue;
+    }
+    // 3. Content where the page cannot scroll to: left of the page, or right
+    //    of the window when the page does not scroll sideways. (A box moved
+    //    wholly off the screen on purpose, for screen readers, is left alone.)
+    const ownText = Array.from(element.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim())
+      || element.matches("img, svg, video, canvas, iframe, input, select, textarea, button");
+    if (!ownText || inScroller(element)) {
+      continue;
+    }
+    const x = box.left + window.scrollX;
+    const wholly = box.right + window.scrollX <= 0 || x >= root.scrollWidth;
+    const placed = ["absolute", "fixed"].includes(style.position);
+    if (x < -1 && !(wholly && placed)) {
+      problems.push(describe(element) + " starts " + Math.round(-x) + " px left of the page, where it cannot be scrolled to");
+    } else if (!pageScrollsX && box.right + window.scrollX > width + 1 && !(wholly && placed)) {
+      problems.push(describe(element) + " reaches " + Math.round(box.right + window.scrollX) + " px, past the right edge of a "
+        + width + " px window that does not scroll sideways");
+    }
+  }
+  return problems;
+}
+
 // Every interactive element shown on the page, each marked with its number.
 function interactive() {
   const selector = "a[href], area[href], button, input:not([type=hidden]), select, textarea, summary, iframe,"
@@ -162,9 +255,9 @@ function focused(before) {
 }
 
 // The functions above, defined in the page once it has loaded.
-const HELPERS = [describe, layoutProblems, interactive, focusStyle, unfocusedStyles, focused]
+const HELPERS = [describe, layoutProblems, clipProblems, interactive, focusStyle, unfocusedStyles, focused]
   .map((f) => f.toString()).join("\n")
-  + "\nwindow.guidepubCheck = { layoutProblems, interactive, unfocusedStyles, focused };";
+  + "\nwindow.guidepubCheck = { layoutProblems, clipProblems, interactive, unfocusedStyles, focused };";
 
 // --- the checks ----------------------------------------------------------------
 
@@ -191,6 +284,17 @@ async function layout(tab, name, code, what) {
   }
   for (const clip of found.clipped) {
     add(name, code, `${what}: ${clip}`);
+  }
+}
+
+async function clipping(tab, name, width, height) {
+  await tab.setViewport({ width, height, deviceScaleFactor: 1 });
+  const found = await tab.evaluate(() => window.guidepubCheck.clipProblems());
+  for (const problem of found.slice(0, 4)) {
+    add(name, "WEB-CLIP", `at ${width} CSS px: ${problem}`);
+  }
+  if (found.length > 4) {
+    add(name, "WEB-CLIP", `at ${width} CSS px: and ${found.length - 4} more element(s) cut off`);
   }
 }
 
@@ -303,6 +407,8 @@ async function main() {
       await tab.evaluate(HELPERS);
       await axe(tab, name);
       await keyboard(tab, name);
+      await clipping(tab, name, 1280, 800);
+      await clipping(tab, name, 360, 740);
       await tab.setViewport({ width: 320, height: 640, deviceScaleFactor: 1 });
       await layout(tab, name, "WEB-REFLOW", "at 320 CSS px");
       await tab.setViewport({ width: 320, height: 256, deviceScaleFactor: 4 });

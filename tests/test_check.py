@@ -356,3 +356,46 @@ def test_a_chapter_part_nested_in_another_block_is_caught(guide_copy):
     assert [f.code for f in found] == ["CONTENT-BLOCK-LEVEL"]
     lines = chapter.read_text().splitlines()
     assert found[0].where.endswith(f":{lines.index('::: self-check') + 1}")
+
+
+KEY_POINTS = "::: key-points\n- Tables hold data.\n:::\n\n"
+
+
+def test_key_points_in_the_middle_of_a_chapter_are_caught(guide_copy):
+    """Key points, self-check and further resources close every chapter: key
+    points above body text or a later `##` section are reported where they are."""
+    chapter = guide_copy / "two.md"
+    text = chapter.read_text()
+    assert KEY_POINTS in text                                   # at the end, where they belong
+    assert "CONTENT-CHAPTER-END" not in codes(check_content(load(guide_copy, BRAND)))
+
+    chapter.write_text(text.replace(KEY_POINTS, "").replace("## Tables and terms\n\n",
+                                                            "## Tables and terms\n\n" + KEY_POINTS))
+    found = check_content(load(guide_copy, BRAND)).findings
+    assert [f.code for f in found] == ["CONTENT-CHAPTER-END"]
+    lines = chapter.read_text().splitlines()
+    assert found[0].where.endswith(f"two.md:{lines.index('::: key-points') + 1}")
+    assert "key-points" in found[0].message and "body text" in found[0].message
+
+    chapter.write_text(text.replace("::: activity", "## A later section\n\nMore about the table.\n\n"
+                                                    "::: activity"))
+    found = check_content(load(guide_copy, BRAND)).findings
+    assert [f.code for f in found] == ["CONTENT-CHAPTER-END"]
+    assert "'A later section'" in found[0].message
+
+
+def test_the_chapter_end_is_only_asked_of_chapters_whose_guide_lists_the_parts(guide_copy):
+    """Front matter may hold key points anywhere, and a guide whose style does
+    not list the end-of-chapter parts (like the real-world guide) is not held to them."""
+    intro = guide_copy / "intro.md"
+    intro.write_text(intro.read_text() + "\n" + KEY_POINTS + "More text after the key points.\n")
+    chapter = guide_copy / "two.md"
+    chapter.write_text(chapter.read_text().replace(KEY_POINTS, "").replace(
+        "## Tables and terms\n\n", "## Tables and terms\n\n" + KEY_POINTS))
+    found = check_content(load(guide_copy, BRAND)).findings
+    assert [(f.code, Path(f.where.split(":")[0]).name) for f in found] == [("CONTENT-CHAPTER-END", "two.md")]
+    style = guide_copy / "guide.yaml"
+    style.write_text(style.read_text().replace(
+        "chapter_parts: [key-points, activity, case-study, self-check, resources]",
+        "chapter_parts: [activity, case-study]"))
+    assert "CONTENT-CHAPTER-END" not in codes(check_content(load(guide_copy, BRAND)))

@@ -110,17 +110,15 @@ def test_a_callout_split_before_its_last_two_lines_is_found(tmp_path):
     assert [f for f in findings(path, "PDF-LAYOUT-SPLIT") if "6 line(s) before the break and 2 after" in f]
 
 
-def test_a_list_that_leaves_one_item_alone_is_found(tmp_path):
-    # Four items of three lines: three fill page 1 after six lines; the last is alone on page 2.
-    items = "".join(f"<li>{text(3, f'Item {n}')}</li>" for n in range(1, 5))
-    path = pdf(tmp_path, part(f"<p>{text(5)}</p><ul>{items}</ul>"), "li { break-inside: avoid; }")
-    found = findings(path)
+def test_a_list_item_alone_keeps_three_lines(tmp_path):
+    # Four items: three fill page 1 after six lines; the last is alone on page 2.
+    def items(last: int) -> str:
+        return "".join(f"<li>{text(3 if n < 4 else last, f'Item {n}')}</li>" for n in range(1, 5))
+    found = findings(pdf(tmp_path, part(f"<p>{text(5)}</p><ul>{items(2)}</ul>"), "li { break-inside: avoid; }"))
     assert len(found) == 1 and "a list ('Item 1 line 1" in found[0], found
-    assert found[0].endswith("is split from page 1 to page 2 with one item alone on one side of the break")
-    # the last two items kept together (as styles/print.css does): nothing alone
-    kept = pdf(tmp_path, part(f"<p>{text(5)}</p><ul>{items}</ul>"),
-               "li { break-inside: avoid; } li:last-child { break-before: avoid; }")
-    assert findings(kept) == []
+    assert found[0].endswith("is split from page 1 to page 2 with 9 line(s) before the break and 2 after")
+    # an item of three lines may stand alone: a side of three lines is what any split keeps
+    assert findings(pdf(tmp_path, part(f"<p>{text(5)}</p><ul>{items(3)}</ul>"), "li { break-inside: avoid; }")) == []
 
 
 def test_a_table_split_after_one_short_row_is_found(tmp_path):
@@ -130,6 +128,119 @@ def test_a_table_split_after_one_short_row_is_found(tmp_path):
     path = pdf(tmp_path, part(f"<p>{text(11)}</p>{table}"), "td, th { padding: 0; } tr { break-inside: avoid; }")
     found = findings(path, "PDF-LAYOUT-SPLIT")
     assert len(found) == 1 and "a table ('A B Row 1 Value" in found[0] and "1 line(s) before" in found[0], found
+
+
+def table(rows: int, lines: int) -> str:
+    body = "".join(f"<tr><td>{text(lines, f'Row {n}')}</td></tr>" for n in range(1, rows + 1))
+    return (f'<div class="table-wrap"><table id="tbl-a"><caption>Table 1. Rows</caption>'
+            f'<thead><tr><th scope="col">Head</th></tr></thead><tbody>{body}</tbody></table></div>')
+
+
+def test_a_table_that_leaves_one_row_alone_is_found(tmp_path):
+    # the title, three lines, caption and header, three rows of three lines: the fourth row is alone on page 2
+    css = ("table { width: 100%; border-collapse: collapse; } td, th, caption { padding: 0; border: 0; } "
+           "tr { break-inside: avoid; }")
+    found = findings(pdf(tmp_path, part(f"<p>{text(3)}</p>{table(4, 3)}"), css))
+    assert len(found) == 1 and found[0].startswith("page 1: PDF-LAYOUT-SPLIT a table ('Table 1. Rows"), found
+    assert found[0].endswith("with one row alone on one side of the break")
+    # the last two rows kept together (as print.css does): two and two
+    assert findings(pdf(tmp_path, part(f"<p>{text(3)}</p>{table(4, 3)}"),
+                        css + "tr:last-child { break-before: avoid; }")) == []
+
+
+@pytest.mark.parametrize("side, css", [("first", "orphans: 1; widows: 2;"), ("last", "orphans: 2; widows: 1;")])
+def test_a_paragraph_split_with_one_line_alone_is_found(tmp_path, side, css):
+    # the title and 13 (11) lines, then a paragraph of four lines: one (three) on page 1
+    before = 13 if side == "first" else 11
+    path = pdf(tmp_path, part(f"<p>{text(before)}</p><p class='split'>{text(4, 'Split')}</p>"), f".split {{ {css} }}")
+    found = findings(path)
+    assert found == [f"page 1: PDF-LAYOUT-SPLIT a paragraph ('Split line 1 Split line 2 Split line 3 Split line 4') "
+                     f"is split from page 1 to page 2 with its {side} line alone"], found
+    assert findings(pdf(tmp_path, part(f"<p>{text(before)}</p><p>{text(4, 'Split')}</p>"))) == []
+
+
+# --- gap: a split callout whose box runs on, empty, to the foot of a page --------
+
+def tinted(colour: str, css: str = "") -> Path:
+    # the title, four lines, then a callout: its title and five lines fit page
+    # 1; its last part (eight lines, unbreakable) does not, and leaves five empty
+    body = part(f"<p>{text(3)}</p><section class='block'><h3 class='block-title'>Box</h3>"
+                f"<p>{text(5, 'Inside')}</p><p class='whole'>{text(8, 'Last')}</p></section>"
+                f"<p>{text(22, 'After')}</p>")          # full pages after it: the text area's foot is measured
+    return body, f".block {{ background: {colour}; }} .whole {{ break-inside: avoid; }}" + css
+
+
+def test_a_callout_that_leaves_its_box_empty_at_a_page_foot_is_found(tmp_path):
+    found = findings(pdf(tmp_path, *tinted("#e8edee")))
+    assert len(found) == 1 and re.fullmatch(r"page 1: PDF-LAYOUT-GAP a block \('Box Inside line 1 .*'\) split from "
+                                            r"page 1 to page 2 leaves room for 5\.\d of its lines empty inside its "
+                                            r"box, below its last line", found[0]), found
+    # the same space, unpainted, is an ordinary page foot
+    assert findings(pdf(tmp_path, *tinted("transparent"))) == []
+
+
+def test_flow_lets_a_callout_break_before_a_last_part_of_three_lines(tmp_path):
+    # print.css keeps a callout's last part with the one before; a last part
+    # of three lines may stand alone, and flow.py marks the callout "tail".
+    # Page 1: the title, a line, the callout's title and 3 + 4 + 4 lines, then
+    # five lines' room; its last part (3 lines) held to the one before took both.
+    body = part(f'<p>{text(1)}</p><section class="block"><h3 class="block-title">Box</h3>'
+                f"<p class='whole'>{text(3, 'Inside')}</p><p class='whole'>{text(4, 'Second')}</p>"
+                f"<p class='whole'>{text(4, 'Middle')}</p><p class='whole'>{text(3, 'Last')}</p></section>"
+                f"<p>{text(30, 'After')}</p>")
+    html = PAGE.format(body=body)
+    css = CSS + PAGINATION + ".block { background: #e8edee; } .whole { break-inside: avoid; }"
+    path = tmp_path / "callout.pdf"
+    document, logged = layout(html, css, MINI)
+    document.write_pdf(path, pdf_variant="pdf/ua-1")
+    complete_tags(path)
+    assert [f for f in findings(path) if "PDF-LAYOUT-GAP" in f], findings(path)
+    relaid = []
+
+    def relayout(changed):
+        relaid.append(changed)
+        return layout(changed, css, MINI)
+
+    document, _ = flow_past(document, logged, html, relayout)
+    assert relaid and '<section data-break="' in relaid[0], relaid
+    assert re.search(r'<section data-break="[^"]*\btail\b', relaid[0])
+    document.write_pdf(path, pdf_variant="pdf/ua-1")
+    complete_tags(path)
+    assert findings(path) == []
+
+
+# --- lines: a heading's last word alone, a web address broken at a hyphen ------
+
+def test_a_heading_ending_in_one_word_is_found_and_joined(tmp_path):
+    from guidepub.pdf.linebreak import keep_last_words
+    heading = "<h2 style='width: 62mm'>Leading across boundaries and systems</h2>"
+    found = findings(pdf(tmp_path, part(heading)))
+    assert found == ["page 1: PDF-LAYOUT-RUNT the heading 'Leading across boundaries and systems' ends with one "
+                     "word ('systems') on a line of its own"], found
+    assert findings(pdf(tmp_path, keep_last_words(part(heading)))) == []
+
+
+def test_a_web_address_broken_at_a_hyphen_is_found(tmp_path):
+    from guidepub.render import url_breaks
+    address = "www.example.org/guides/leading-across-boundaries-and-systems-in-health-and-care-services"
+    found = findings(pdf(tmp_path, part(f"<p>Read more ({address}).</p>")))
+    assert len(found) == 1 and "PDF-LAYOUT-URL the printed address or file name '(www.example.org/" in found[0], found
+    # with breaks before a slash or a hyphen, and never after a hyphen: none
+    assert findings(pdf(tmp_path, part(f"<p>Read more ({url_breaks(address)}).</p>"))) == []
+    # nor inside the domain name
+    assert "\u200b" not in url_breaks(address).split("/")[0]
+
+
+def test_a_web_address_broken_inside_its_domain_is_found(tmp_path):
+    found = findings(pdf(tmp_path, part("<p>See (www.kingsfund<br />.org.uk) for more.</p>")))
+    assert found == ["page 1: PDF-LAYOUT-URL the printed web address '(www.kingsfund.org.uk)' breaks inside its "
+                     "domain name"], found
+
+
+def test_a_caption_ending_in_one_word_is_joined():
+    from guidepub.pdf.linebreak import keep_last_words
+    caption = '<caption><span class="caption-text"><span class="label">Table 2.</span> Who usually attends</span></caption>'
+    assert keep_last_words(caption).endswith("Who usually\u00a0attends</span></caption>")
 
 
 # --- empty: a page inside a chapter left mostly empty --------------------------
@@ -179,7 +290,8 @@ def figure_page(after: str) -> str:
 
 @pytest.mark.parametrize("after, moved", [
     (f'<p id="next">{text(10, "Flowing")}</p>', True),
-    (f"<h2>Next section</h2><p>{text(10)}</p>", False),     # never past a heading
+    (f'<h3 id="next">A subsection</h3><p>{text(10, "Flowing")}</p>', True),    # a subsection with its text
+    (f"<h2>Next section</h2><p>{text(10)}</p>", False),     # never past a section's heading
 ])
 def test_text_flows_past_a_figure_that_does_not_fit(after, moved):
     html = PAGE.format(body=figure_page(after))
@@ -230,13 +342,12 @@ def test_a_list_held_together_may_break_where_its_lines_allow(tmp_path):
     assert [f for f in findings(path) if "PDF-LAYOUT-EMPTY page 2 " in f], findings(path)
 
 
-def test_a_table_of_tall_rows_may_break_after_its_first_row(tmp_path):
-    # print.css keeps two rows on either side; rows of four lines need only one.
-    rows = "".join(f"<tr><td>{text(4, f'Row {n}')}</td></tr>" for n in range(1, 5))
-    table = (f'<div class="table-wrap"><table id="tbl-a"><caption>Table 1. Tall rows</caption>'
-             f'<thead><tr><th scope="col">Head</th></tr></thead><tbody>{rows}</tbody></table></div>')
-    html = PAGE.format(body=part(f"<p>{text(20)}</p>{table}<h2>Next</h2><p>{text(10, 'After')}</p>"))
-    css = CSS + PAGINATION + "td, th, caption { padding: 0; border: 0; }"
+def test_a_table_held_together_may_break_after_its_second_row(tmp_path):
+    # print.css keeps three rows on either side: four rows of three lines
+    # cannot split, and leave page 2 mostly empty. Their lines allow a break
+    # after the second row (never one row alone): flow.py marks it.
+    html = PAGE.format(body=part(f"<p>{text(18)}</p>{table(4, 3)}<h2>Next</h2><p>{text(10, 'After')}</p>"))
+    css = CSS + PAGINATION + "table { width: 100%; } td, th, caption { padding: 0; border: 0; }"
     document, logged = layout(html, css, MINI)
     assert "tbl-a" not in document.pages[1].anchors             # held together, it left page 2
     document, _ = flow_past(document, logged, html, lambda changed: layout(changed, css, MINI))

@@ -103,7 +103,10 @@ def test_the_statement_lists_every_edition_with_its_file(editions):
     assert set(texts) == set(ALL)
     files = [p.name for name, p in built.outputs.items() if name != "web"]
     for name, text in texts.items():
-        assert "Accessibility statement" in text and "This guide comes in five editions" in text, name
+        # guide.yaml gives no web address: only the website lists itself
+        count = "five" if name == "web" else "four"
+        assert "Accessibility statement" in text and f"This guide comes in {count} editions" in text, name
+        assert ("web edition" in text) == (name == "web"), name
         for file in files:
             assert f"(file {file})" in text, (name, file)
         assert text.count("the edition you are reading") == 1, name
@@ -111,6 +114,15 @@ def test_the_statement_lists_every_edition_with_its_file(editions):
         mark = "web edition, a website to read in a browser" if name == "web" else f"(file {own})"
         assert f"{mark}: the edition you are reading" in text, name
     assert "The editor's own words stay after the statement." in texts["epub"], "the editor's text follows"
+
+
+def test_with_a_web_address_every_edition_lists_the_website(tmp_path):
+    folder = with_statement(tmp_path / "g", CONTACT + "web_address: https://guide.example.org/mini/\n")
+    for fmt_of in (lambda g: pdf_format(), epub_format):
+        text = _statement(folder, fmt_of)
+        assert "This guide comes in five editions" in text
+        assert "web edition, a website to read in a browser, at guide.example.org/mini" in text
+    assert "at guide.example.org" not in _statement(folder, web_format), "the website does not send readers to itself"
 
 
 def test_the_wording_fits_the_edition_it_sits_in(editions):
@@ -185,7 +197,7 @@ def test_with_no_record_no_edition_claims_a_check(editions):
         assert "We last checked" not in text and "passed" not in text, name
 
 
-def test_a_check_is_reported_by_the_next_build_and_the_record_is_an_input(guide, tmp_path):
+def test_a_check_is_written_into_the_editions_it_checked_and_the_record_is_an_input(guide, tmp_path):
     out = tmp_path / "dist"
     result = cli("check", "--content", guide, "--out", out, "-q")      # screen and EPUB, the defaults
     assert result.returncode in (0, 1), result.stderr[-2000:]
@@ -197,8 +209,10 @@ def test_a_check_is_reported_by_the_next_build_and_the_record_is_an_input(guide,
     assert {"content", "epub", "parity"} <= passed, "EPUBCheck, Ace and parity pass with the statement"
     assert data["editions"]["epub"]["date"] == dt.date.today().isoformat()
 
+    # `check` wrote its result into the editions it checked (it built them
+    # again with the record, and checked them again): a build reuses them.
     after = build(Project.at(ROOT, guide, out), ["all"])
-    assert not after.reused & {"screen", "epub"}, "the record is an input: the statements are written again"
+    assert {"screen", "epub"} <= after.reused, "check left its editions saying what it found"
     texts = statement_text(after.outputs)
     today = dt.date.today()
     day = f"{today.day} {today.strftime('%B %Y')}"
@@ -215,6 +229,12 @@ def test_a_check_is_reported_by_the_next_build_and_the_record_is_an_input(guide,
 
     again = build(Project.at(ROOT, guide, out), ["all"])
     assert again.reused == set(ALL), "the same record: nothing to build again"
+
+    # The record is an input: without it, the statement says something else.
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    assert build(Project.at(ROOT, guide, bare), ["epub"]).outputs["epub"].read_bytes() \
+        != after.outputs["epub"].read_bytes()
 
     # The same sources and the same record give the same bytes, in another folder.
     other = tmp_path / "other"

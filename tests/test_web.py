@@ -319,6 +319,19 @@ BROKEN = {
     "script.html": (PAGE, "<script>throw new Error('broken on purpose');</script>", "WEB-SCRIPT"),
     "link.html": (PAGE, '<p><a href="ch-one.html#no-such-id">A missing section</a></p>', "WEB-LINK"),
     "html.html": (PAGE, "<p>An element never closed.</main></body></html>", "WEB-HTML"),
+    # a table cut off at a phone's width: in a box that hides what does not fit, ...
+    "clip.html": (PAGE, '<div style="overflow:hidden"><table><caption>Table 9. Wide</caption><tr>'
+                  '<td style="white-space:nowrap">A row much wider than a phone, cut off at the edge of its box</td>'
+                  '</tr></table></div>', "WEB-CLIP"),
+    # ... in a box that scrolls but that the keyboard cannot reach, or that has no name ...
+    "scroll.html": (PAGE, '<div style="overflow-x:auto"><table><caption>Table 9. Wide</caption><tr>'
+                    '<td style="white-space:nowrap">A row much wider than a phone, in a box Tab never reaches</td>'
+                    '</tr></table></div>', "WEB-CLIP"),
+    "unnamed.html": (PAGE, '<div style="overflow-x:auto" tabindex="0"><table><caption>Table 9. Wide</caption><tr>'
+                     '<td style="white-space:nowrap">A row much wider than a phone, in a box with no name</td>'
+                     '</tr></table></div>', "WEB-CLIP"),
+    # ... or pushed where the page cannot scroll to
+    "offscreen.html": (PAGE, '<p style="margin-left:-4em">Text that starts left of the page.</p>', "WEB-CLIP"),
 }
 
 
@@ -330,6 +343,13 @@ def broken_site(mini_site, tmp_path_factory):
     for name, (page, body, _) in BROKEN.items():
         (site / name).write_text(page.format(name=name[:-5], body=body))
     (site / "js" / "search-index.js").write_text("window.guideSearch = null;\n")
+    # the fixture's own table page with its table made wider than a phone: as built it
+    # scrolls in its own box; with that box made to hide what does not fit, it is cut off
+    page = (site / "ch-two.html").read_text()
+    wide = "<style>.table-wrap table { min-width: 600px; }</style>"
+    (site / "table-scrolls.html").write_text(page.replace("</head>", wide + "</head>", 1))
+    (site / "table-clipped.html").write_text(page.replace(
+        "</head>", wide + "<style>.table-wrap { overflow: hidden; }</style></head>", 1))
     return site, check_web(site)
 
 
@@ -343,6 +363,18 @@ def test_each_web_check_can_fail(broken_site, page):
     if page == "zoom.html":                # fine at 320 x 640 CSS px; not at 1280 x 1024 zoomed to 400 %
         assert "WEB-REFLOW" not in codes(result, page)
     assert all(f.hint for f in result.findings)
+
+
+def test_a_table_cut_off_at_a_phones_width_is_found(broken_site):
+    _, result = broken_site
+    clipped = [f.message for f in result.findings if f.where == "table-clipped.html" and f.code == "WEB-CLIP"]
+    assert clipped and all(m.startswith("at 360 CSS px: div.table-wrap cuts off its content") for m in clipped)
+    assert "WEB-CLIP" not in codes(result, "table-scrolls.html")      # its box scrolls, and Tab reaches it
+    messages = {page: [f.message for f in result.findings if f.where == page and f.code == "WEB-CLIP"]
+                for page in ("scroll.html", "unnamed.html", "offscreen.html")}
+    assert any("the keyboard cannot reach it" in m for m in messages["scroll.html"]), messages
+    assert any("has no role and name" in m for m in messages["unnamed.html"]), messages
+    assert any("left of the page" in m for m in messages["offscreen.html"]), messages
 
 
 def test_the_pages_left_whole_still_pass(broken_site):

@@ -33,6 +33,7 @@ def check_content(guide: Guide) -> CheckResult:
     for doc in guide.documents:
         if doc.part == "chapter":
             _check_chapter_parts(doc, style.chapter_parts, style.fictional_case_studies, result)
+            _check_chapter_end(doc, style.chapter_parts, result)
         if style.sentence_case:
             _check_headings(doc, style.proper_nouns, result)
         _check_links_and_alt(doc, result)
@@ -82,6 +83,58 @@ def _check_block_levels(doc: Document, result: CheckResult) -> None:
                        f"close the {titled[-1]} block (:::) before opening {name}: the parts of a chapter "
                        "sit side by side", _where(doc, tok))
         outer.append(name)
+
+
+# The parts that close a chapter and sum it up: nothing of the chapter's own
+# body comes after them. The activity and case study may sit anywhere.
+END_PARTS = ("key-points", "self-check", "resources")
+_BODY = {"paragraph_open", "bullet_list_open", "ordered_list_open", "table_open", "blockquote_open",
+         "fence", "code_block", "hr", "html_block", "dl_open"}
+
+
+def _check_chapter_end(doc: Document, parts: list[str], result: CheckResult) -> None:
+    """The end-of-chapter parts this guide's style lists (key points,
+    self-check, further resources) come last: no `##` section and no body
+    text after one of them. Other chapter parts (an activity, a case study)
+    may follow them, and footnotes are collected at the end anyway. Only
+    chapters are held to it, and only in guides whose style lists these parts."""
+    ending = [name for name in END_PARTS if name in parts]
+    if not ending:
+        return
+    first: tuple[str, Token] | None = None
+    for tok in doc.tokens:
+        if tok.level != 0 or tok.nesting == -1:
+            continue
+        name = block_name(tok.type)
+        if first is None:
+            if name in ending:
+                first = (name, tok)
+            continue
+        if name in CHAPTER_PARTS:
+            continue
+        if tok.type == "heading_open" and tok.tag in ("h1", "h2"):
+            after = f"the section '{_heading_after(doc, tok)}'"
+        elif tok.type in _BODY or (name and name not in CHAPTER_PARTS):
+            line = doc.line_of(tok)
+            after = f"body text (line {line})" if line else "body text"
+        else:
+            continue
+        part, opener = first
+        result.add("CONTENT-CHAPTER-END", f"the {part} block is not at the end of the chapter: "
+                   f"{after} comes after it",
+                   f"move it after the chapter's last section and any case study: {_and(ending)} "
+                   "close every chapter, in the same place (guide.yaml style.chapter_parts)",
+                   _where(doc, opener))
+        return
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _heading_after(doc: Document, heading: Token) -> str:
+    i = doc.tokens.index(heading)
+    return inline_text(doc.tokens[i + 1])
 
 
 # --- headings --------------------------------------------------------------

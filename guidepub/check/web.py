@@ -2,9 +2,10 @@
 must be well formed) and its links followed inside the site; then the site
 is served on loopback and scripts/web-check.js drives Chromium (Debian's)
 through puppeteer-core (nothing downloaded): axe-core on every page, reflow
-at 320 CSS px and at 400 % zoom, WCAG text spacing, keyboard reach and a
-visible focus, requests to other hosts, and the search. A checker that
-cannot run is WEB-RUN: never a silent pass."""
+at 320 CSS px and at 400 % zoom, nothing cut off at 360 and 1280 CSS px (a
+table too wide scrolls in a box the keyboard reaches), WCAG text spacing,
+keyboard reach and a visible focus, requests to other hosts, and the
+search. A checker that cannot run is WEB-RUN: never a silent pass."""
 
 from __future__ import annotations
 
@@ -43,6 +44,10 @@ HINTS = {
     "WEB-CONTRAST": "use a brand colour pair that reaches 4.5:1 (3:1 for large text) for that text",
     "WEB-REFLOW": "let the element wrap or shrink (max-width: 100%, flex-wrap, overflow-wrap) in styles/web.css",
     "WEB-ZOOM": "the page must reflow at 400 % zoom: let the element wrap or shrink in styles/web.css",
+    "WEB-CLIP": "nothing may be cut off at a phone's width: a box that hides its overflow must not hold more "
+                "than it shows, and a wide table scrolls in its own box (overflow-x: auto) that is focusable "
+                "and named (tabindex=\"0\", role=\"region\", aria-label or aria-labelledby) or reflows "
+                "(styles/web.css, guidepub/web/site.py)",
     "WEB-TEXT-SPACING": "give text boxes no fixed height and no overflow: hidden, so larger spacing has room",
     "WEB-KEYBOARD": "do not take controls out of the tab order (tabindex=\"-1\") or hide them from the keyboard",
     "WEB-FOCUS": "give every control a :focus-visible style (an outline) that is on screen and not covered",

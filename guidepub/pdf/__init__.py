@@ -21,7 +21,7 @@ from .fixups import complete_tags
 from .flow import flow_past
 from .plan import lay_out, pages_of
 from .printready import bleeds, make_print_ready
-from .linebreak import install as _install_linebreak
+from .linebreak import install as _install_linebreak, keep_last_words
 from .tags import install as _install_tags
 from ..render import Renderer, pdf_format
 
@@ -184,7 +184,7 @@ def layout_book(guide: Guide, renderer: Renderer, variant: Variant):
     """Render the book template and lay it out for one PDF variant:
     (Document, log records)."""
     fmt = pdf_format(tuple(variant.css))
-    html = renderer.page("pdf/book.html.j2", fmt, date=guide.build_date.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    html = keep_last_words(renderer.page("pdf/book.html.j2", fmt, date=guide.build_date.strftime("%Y-%m-%dT%H:%M:%SZ")))
     # Only the brand fonts the text needs are declared: WeasyPrint reads every
     # declared font, and the fallbacks are large (fonts.py).
     base = guide.brand_path.parent if guide.brand_path else renderer.styles

@@ -9,7 +9,9 @@ Print flag, running heads as artifacts) is now right when the tree is built
   of its own, owned by that box's element (a NonStruct), out of reach of
   the Link;
 - empty grouping elements (a Span or NonStruct with no content, children,
-  /Alt or /ActualText), which boxes that draw nothing leave, are removed.
+  /Alt or /ActualText), which boxes that draw nothing leave, are removed;
+- bookmark titles get plain spaces for the no-break ones that keep a
+  heading's last two words together on the page.
 
 Each fix is tested by tests/test_pdf.py; the check stage proves the result."""
 
@@ -117,7 +119,26 @@ def complete_tags(path: Path) -> None:
             return
         _merge_nested_links(pdf, tree)
         _drop_empty_elements(tree)
+        _plain_bookmarks(pdf)
         pdf.save(path, deterministic_id=True)
+
+
+def _plain_bookmarks(pdf: pikepdf.Pdf) -> None:
+    """Bookmark titles with plain spaces: a heading's last two words are
+    joined by a no-break space for the page (linebreak.keep_last_words),
+    which a bookmark, never broken, has no use for."""
+    outlines = pdf.Root.get("/Outlines")
+    stack = [outlines.get("/First")] if outlines is not None else []
+    seen = set()
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, Dictionary) or item.objgen in seen:
+            continue
+        seen.add(item.objgen)
+        title = item.get("/Title")
+        if title is not None and "\u00a0" in str(title):
+            item.Title = pikepdf.String(str(title).replace("\u00a0", " "))
+        stack += [item.get("/Next"), item.get("/First")]
 
 
 EMPTY_ROLES = ("/Span", "/NonStruct")     # grouping elements that mean nothing when empty

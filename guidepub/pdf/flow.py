@@ -6,9 +6,10 @@ not fit. Two things can fill it, both decided from the laid-out boxes, and
 the book is laid out again (at most ROUNDS times; only when there is a gap):
 
 - A figure, or a table with its caption, that starts the next page moves,
-  in the book's HTML, past the paragraphs and lists that follow it, as many
-  as it takes to fill the gap (from their laid-out heights), never past a
-  heading or another block: text flows past it (WeasyPrint has no
+  in the book's HTML, past the paragraphs, lists and subsections (h3 and
+  below, each heading with the text after it) that follow it, as many as it
+  takes to fill the gap (from their laid-out heights), never past a section
+  heading (h1, h2) or another block: text flows past it (WeasyPrint has no
   top-of-page float). A lead-in paragraph and its list move as one.
   Cross-references name the page the figure lands on, as always.
 - Every list and table may break where the layout check allows
@@ -37,12 +38,16 @@ import re
 from weasyprint.formatting_structure import boxes
 
 MIN_FILL = 0.55        # the check's threshold: a page inside a part fills at least this share
+FULL = 0.85            # share of a page that text spilled past a moved figure fills: no gap left
 ROUNDS = 2             # layouts after the first, at most
 MOVE_FIGURES = True   # see the module's docstring
 TEXT = {"p", "ul", "ol", "dl"}       # what a figure may move past
+SUBHEADINGS = {"h3", "h4", "h5", "h6"}  # and the subsections of its section (never past its section's end, h2)
 LISTS = {"ul", "ol", "dl"}
 MARKED = re.compile(r'<(li|dt|dd|tr)(?=[\s>/])( data-break="([^"]*)")?')
 MIN_LINES = 3          # the check's: lines a split list or table keeps on either side
+GAP = 0.10             # share of a page a split callout leaves empty inside its box that is worth a relayout
+BLOCK = re.compile(r'<(section|aside)( data-break="([^"]*)")?(?=\s[^>]*?\bclass="block[ "])')
 
 
 def flow_past(document, logged, html: str, relayout):
@@ -50,7 +55,7 @@ def flow_past(document, logged, html: str, relayout):
     lays out changed HTML."""
     for _ in range(ROUNDS):
         gaps = _gaps(document)
-        if not gaps:
+        if not gaps and not _faults(document):
             break
         moves = [move for move in (_move(document, p) for p in gaps) if move] if MOVE_FIGURES else []
         changed = _apply(_mark(html, document, _breaks(document)), moves)
@@ -79,6 +84,52 @@ def _gaps(document) -> list[int]:
         if height > 0 and (_bottom(pages[p]) - top) / height < MIN_FILL:
             found.append(p)
     return found
+
+
+def _faults(document) -> bool:
+    """Whether a callout split leaves more than GAP of a page empty
+    inside its box, or a table leaves one body row alone on a page: faults
+    the layout check reports (PDF-LAYOUT-GAP, PDF-LAYOUT-SPLIT) that the
+    marked breaks can mend."""
+    pages = [page._page_box for page in document.pages]
+    seen: list[set] = []
+    rows: dict = {}
+    for number, page in enumerate(pages):
+        here: set = set()
+        stack = [page]
+        while stack:
+            box = stack.pop()
+            if isinstance(box, (boxes.MarginBox, boxes.LineBox)):
+                continue
+            element = box.element
+            if isinstance(box, boxes.TableBox) and element is not None:
+                body = [row.element for group in box.children if isinstance(group, boxes.TableRowGroupBox)
+                        and not group.is_header and not group.is_footer for row in group.children]
+                rows.setdefault(element, {}).setdefault(number, set()).update(body)
+            if isinstance(box, boxes.BlockBox) and element is not None and _is_block(element):
+                here.add(element)
+            stack.extend(getattr(box, "children", ()))
+        seen.append(here)
+    for number, page in enumerate(pages[:-1]):
+        foot = page.content_box_y() + page.height
+        for box in _blocks(page):
+            if box.element in seen[number + 1] and (foot - _bottom(box)) / max(page.height, 1.0) > GAP:
+                return True
+    return any(len(on) > 1 and any(len(r) == 1 for r in on.values()) for on in rows.values())
+
+
+def _is_block(element) -> bool:
+    return element.tag in ("section", "aside") and "block" in (element.get("class") or "").split()
+
+
+def _blocks(box):
+    """The callout boxes inside a box."""
+    if isinstance(box, (boxes.MarginBox, boxes.LineBox)):
+        return
+    if isinstance(box, boxes.BlockBox) and box.element is not None and _is_block(box.element):
+        yield box
+    for child in getattr(box, "children", ()):
+        yield from _blocks(child)
 
 
 def _bottom(box) -> float:
@@ -119,29 +170,41 @@ def _move(document, gap: int):
     siblings = list(parent)
     heights = _heights(document)
     past, filled = [], 0.0
+    tall, room = path[found].margin_height(), before.height
     for element in siblings[siblings.index(figure) + 1:]:
-        lead_in = bool(past) and past[-1].tag == "p" and element.tag in LISTS
-        if element.tag not in TEXT or (filled >= free and not lead_in):
-            break                                # a lead-in paragraph goes with its list
+        # a lead-in paragraph goes with its list, a subheading with what follows it
+        held = bool(past) and (past[-1].tag == "p" and element.tag in LISTS or past[-1].tag in SUBHEADINGS)
+        # enough: the gap is filled, and the figure fits below what spills onto
+        # the next page, or that page is full enough without it
+        spill = filled - free
+        if element.tag not in TEXT | SUBHEADINGS or (
+                spill >= 0 and not held and (spill + tall <= room or spill >= FULL * room)):
+            break
         past.append(element)
         filled += heights.get(id(element), 0.0)
+    while past and past[-1].tag in SUBHEADINGS:  # never a heading left before the figure, parted from its text
+        past.pop()
     return (figure, past) if past else None
 
 
 def _breaks(document) -> dict:
-    """element -> {"after"} or {"before"}: the breaks the check allows in
-    every list and table of the book, from their items' lines."""
+    """element -> {"after"}, {"before"}, or for a callout {"head"} and
+    {"tail"}: the breaks the check allows in every list, table and callout of
+    the book, from their lines."""
     lines = _lines(document)
     marks: dict = {}
     for element in _root(document).iter():
+        if _is_block(element):
+            marks.update(_block_marks(element, lines))
+            continue
         if element.tag in LISTS:
             items = _items(element)
             rows = [sum(lines.get(id(e), 0) for e in item) for item in items]
-            ends = 2                              # never one item alone
+            ends = 1                              # an item alone keeps three lines, as any side does
         elif element.tag == "table":
             items = [[row] for body in element if body.tag == "tbody" for row in body if row.tag == "tr"]
             rows = [max((lines.get(id(cell), 0) for cell in row), default=0) for [row] in items]
-            ends = 1
+            ends = 2                              # never one row alone
         else:
             continue
         for k in range(ends, len(items) - ends + 1):
@@ -149,6 +212,20 @@ def _breaks(document) -> dict:
                 marks.setdefault(items[k - 1][-1], set()).add("after")
                 marks.setdefault(items[k][0], set()).add("before")
     return marks
+
+
+def _block_marks(element, lines: dict) -> dict:
+    """A callout's marks: "head" when its first part (after the title) may
+    end a page, "tail" when its last part may start one; each keeps three
+    lines on its side (print.css otherwise keeps them with their neighbour)."""
+    parts = [child for child in element if "block-title" not in (child.get("class") or "").split()]
+    counts = [lines.get(id(child), 0) for child in parts]
+    words = set()
+    if len(parts) > 1 and counts[0] >= MIN_LINES and sum(counts[1:]) >= MIN_LINES:
+        words.add("head")
+    if len(parts) > 1 and counts[-1] >= MIN_LINES and sum(counts[:-1]) >= MIN_LINES:
+        words.add("tail")
+    return {element: words} if words else {}
 
 
 def _root(document):
@@ -194,13 +271,18 @@ def _lines(document) -> dict[int, int]:
 
 
 def _mark(html: str, document, marks: dict) -> str:
-    """The HTML with data-break on the marked items, found by their place
-    among the book's <li>, <dt>, <dd> and <tr> (the same in the HTML and the
-    laid-out tree)."""
+    """The HTML with data-break on the marked items and callouts, found by
+    their place among the book's <li>, <dt>, <dd> and <tr>, or its callouts
+    (the same in the HTML and the laid-out tree)."""
     if not marks:
         return html
-    order = [e for e in _root(document).iter() if e.tag in ("li", "dt", "dd", "tr")]
-    tags = list(MARKED.finditer(html))
+    elements = list(_root(document).iter())
+    html = _mark_in(html, [e for e in elements if e.tag in ("li", "dt", "dd", "tr")], MARKED, marks)
+    return _mark_in(html, [e for e in elements if _is_block(e)], BLOCK, marks)
+
+
+def _mark_in(html: str, order: list, pattern: re.Pattern, marks: dict) -> str:
+    tags = list(pattern.finditer(html))
     if len(order) != len(tags) or any(e.tag != m.group(1) for e, m in zip(order, tags)):
         return html                               # not the tree laid out: leave it
     out, last = [], 0
@@ -223,7 +305,8 @@ def _heights(document) -> dict[int, float]:
             box = stack.pop()
             if isinstance(box, boxes.MarginBox) or isinstance(box, boxes.LineBox):
                 continue
-            if isinstance(box, boxes.BlockBox) and box.element is not None and box.element_tag in TEXT:
+            if isinstance(box, boxes.BlockBox) and box.element is not None \
+                    and box.element_tag in TEXT | SUBHEADINGS:
                 heights[id(box.element)] = heights.get(id(box.element), 0.0) + box.margin_height()
             stack.extend(getattr(box, "children", ()))
     return heights
@@ -307,7 +390,7 @@ def _wrapper_start(html: str, wrapper) -> int:
     ident = table.get("id") if table is not None else None
     if not ident:
         raise ValueError("a table without an id")
-    match = re.search(rf'<div class="table-wrap">\s*<table id="{re.escape(ident)}"', html)
+    match = re.search(rf'<div(?: data-moved="[^"]*")? class="table-wrap">\s*<table id="{re.escape(ident)}"', html)
     if match is None:
         raise ValueError("table not found")
     return match.start()

@@ -21,6 +21,8 @@ shorter. Everything else reaches WeasyPrint untouched.
 
 from __future__ import annotations
 
+import re
+
 from weasyprint.layout import inline
 from weasyprint.text import line_break
 
@@ -49,3 +51,30 @@ def split_first_line(text, style, context, max_width, justification_spacing,
 def install() -> None:
     """Use the fixed function for the inline layout (idempotent)."""
     inline.split_first_line = split_first_line
+
+
+# -- headings -------------------------------------------------------------------
+
+HEADING = re.compile(r"(<(h[1-6]|figcaption|caption)\b[^>]*>)(.*?)(</\2>)", re.S)
+LAST_TEXT = re.compile(r"^(.*?)([^<>]*)((?:\s*</[^>]+>)*\s*)$", re.S)    # markup, its last text, closing tags
+RUNT = 26              # characters: two last words longer than this may break apart
+
+
+def keep_last_words(html: str) -> str:
+    """The book's HTML with the last two words of each heading and caption
+    joined by a no-break space, so that none ends with one word on a line of
+    its own (WeasyPrint has no `text-wrap: balance`; check: PDF-LAYOUT-RUNT).
+    Only the plain text after the last inline tag is touched, and only when
+    the two words are short enough to share any line."""
+    def join(match: re.Match) -> str:
+        head, text, closing = LAST_TEXT.match(match.group(3)).groups()
+        stripped = text.rstrip()
+        space = stripped.rfind(" ")
+        if space <= 0:
+            return match.group(0)
+        before = stripped.rfind(" ", 0, space) + 1
+        if before == 0 and not head or len(stripped) - before > RUNT:
+            return match.group(0)
+        joined = stripped[:space] + "\u00a0" + stripped[space + 1:] + text[len(stripped):]
+        return match.group(1) + head + joined + closing + match.group(4)
+    return HEADING.sub(join, html)
