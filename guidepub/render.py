@@ -13,6 +13,7 @@ from typing import Callable
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from markupsafe import Markup, escape
 
@@ -173,6 +174,14 @@ class Renderer:
             return (f' <a href="#{ref}" class="footnote-backref" '
                     f'role="doc-backlink">Back to text for note {n}{which}</a>')
 
+        def text(self_r, tokens, idx, options, env):
+            # On a page, an address or path in the text never breaks after a hyphen.
+            content = tokens[idx].content
+            if env["format"].page_refs and "/" in content:
+                return _text_breaks(content)
+            return escapeHtml(content)
+
+        rules("text", text)
         rules("link_open", link_open)
         rules("link_close", link_close)
         rules("paragraph_open", paragraph_open)
@@ -350,8 +359,10 @@ def url_breaks(text: str) -> str:
     reads as part of the address), never after a hyphen (which would read as
     a word broken at the line's end). A zero-width space allows a break; a
     word joiner forbids one. Both are invisible and silent."""
-    domain, slash, path = text.partition("/")
-    out = [char + "\u2060" if char in ".-" else char for char in domain]
+    scheme = re.match(r"[a-z][a-z0-9+.-]*://", text, re.I)
+    start = scheme.end() if scheme else 0
+    domain, slash, path = text[start:].partition("/")
+    out = [text[:start]] + [char + "\u2060" if char in ".-" else char for char in domain]
     for index, char in enumerate(slash + path):
         if char in "/-?&=#" and index > 0:
             out.append("\u200b")
@@ -359,6 +370,20 @@ def url_breaks(text: str) -> str:
         if char == "-":
             out.append("\u2060")
     return "".join(out)
+
+
+# A word with a slash in running text: a web address or a file's path.
+PATH_LIKE = re.compile(r"(?<![^\s(\[])(?=[^\s]*\w/)[^\s]*[\w/]")
+
+
+def _text_breaks(content: str) -> str:
+    """Text for a page: a web address or path in it breaks as url_breaks
+    says (never after its hyphens), the rest as written. HTML-escaped."""
+    out, last = [], 0
+    for match in PATH_LIKE.finditer(content):
+        out += [escapeHtml(content[last:match.start()]), escapeHtml(url_breaks(match.group(0)))]
+        last = match.end()
+    return "".join(out) + escapeHtml(content[last:])
 
 
 def _cites_a_note(inline: Token | None) -> bool:

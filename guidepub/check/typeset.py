@@ -30,7 +30,10 @@ def check_lines(layout: "Layout", result: "CheckResult") -> None:
             if len(found) < 2:
                 continue
             words = _text(found[-1]).split()
-            if len(words) == 1:
+            previous = _text(found[-2]).rstrip()
+            # the end of an address broken before a slash or a hyphen is no runt: the address rules govern it
+            broken = words and (words[0][:1] in "/-" or previous[-1:] in "/.-_\x02")
+            if len(words) == 1 and not broken:
                 what = "caption" if layout.elements[key].role == "Caption" else "heading"
                 result.add("PDF-LAYOUT-RUNT", f"the {what} '{layout.text_of(key)}' ends with one word "
                            f"('{words[0]}') on a line of its own", "keep the last two words together "

@@ -56,7 +56,7 @@ def install() -> None:
 # -- headings -------------------------------------------------------------------
 
 HEADING = re.compile(r"(<(h[1-6]|figcaption|caption)\b[^>]*>)(.*?)(</\2>)", re.S)
-LAST_TEXT = re.compile(r"^(.*?)([^<>]*)((?:\s*</[^>]+>)*\s*)$", re.S)    # markup, its last text, closing tags
+TAG = re.compile(r"(<[^>]+>)")
 RUNT = 26              # characters: two last words longer than this may break apart
 
 
@@ -64,17 +64,23 @@ def keep_last_words(html: str) -> str:
     """The book's HTML with the last two words of each heading and caption
     joined by a no-break space, so that none ends with one word on a line of
     its own (WeasyPrint has no `text-wrap: balance`; check: PDF-LAYOUT-RUNT).
-    Only the plain text after the last inline tag is touched, and only when
-    the two words are short enough to share any line."""
+    The words are found in the text as it reads, across inline elements (a
+    last word in code, a note's number after it); only text is changed, and
+    only when the two words are short enough to share any line."""
     def join(match: re.Match) -> str:
-        head, text, closing = LAST_TEXT.match(match.group(3)).groups()
-        stripped = text.rstrip()
-        space = stripped.rfind(" ")
-        if space <= 0:
+        parts = TAG.split(match.group(3))            # text, tag, text, tag, ..., text
+        text = "".join(parts[0::2]).rstrip()
+        spaces = [text.rfind(" ")]
+        if 0 < spaces[0] and len(text) - spaces[0] <= 4:       # a note's number, a short last word: one more
+            spaces.append(text.rfind(" ", 0, spaces[0]))
+        before = text.rfind(" ", 0, spaces[-1]) + 1
+        if spaces[-1] <= 0 or before == 0 or len(text) - before > RUNT:
             return match.group(0)
-        before = stripped.rfind(" ", 0, space) + 1
-        if before == 0 and not head or len(stripped) - before > RUNT:
-            return match.group(0)
-        joined = stripped[:space] + "\u00a0" + stripped[space + 1:] + text[len(stripped):]
-        return match.group(1) + head + joined + closing + match.group(4)
+        for space in spaces:
+            for index in range(0, len(parts), 2):
+                if space < len(parts[index]):
+                    parts[index] = parts[index][:space] + "\u00a0" + parts[index][space + 1:]
+                    break
+                space -= len(parts[index])
+        return match.group(1) + "".join(parts) + match.group(4)
     return HEADING.sub(join, html)
