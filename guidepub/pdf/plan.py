@@ -16,7 +16,9 @@ edition and the layout's round (flow.py may lay a book out again). A plan is
 only a hint: every use is proven by the layout it made, so a stale or
 damaged one costs a pass, never a wrong number. A round with no plan of its
 own starts from the one the round before it gave; a build with none at all
-lays out as WeasyPrint does and keeps the plan its layout gives.
+lays out as WeasyPrint does, proves the numbers that layout printed (on a
+long book WeasyPrint may stop before they settle: then it lays out again
+with the plan the layout gives, until one holds) and keeps the plan.
 """
 
 from __future__ import annotations
@@ -113,6 +115,49 @@ def lay_out(html: str, layout, key: tuple | None = None, guess: dict[str, int] |
             return document, logged
         plan = better
     document, logged = layout(html)
+    pages = pages_of(document)
+    if printed(document) != {ref: pages.get(ref) for ref in printed(document)}:
+        # WeasyPrint stops laying out again after a few passes, and a long
+        # book's forward references may not have settled: the numbers it
+        # printed are not where the elements are. Lay out with the plan the
+        # layout gives until one holds.
+        plan = pages
+        for _ in range(TRIES):
+            document, logged = layout(written(html, plan))
+            better = holds(document, html, plan)
+            if better is None:
+                break
+            plan = better
+        else:
+            raise RuntimeError("the page numbers of the contents and cross-references did not settle")
     if key:
         keep(key, pages_of(document))
     return document, logged
+
+
+def printed(document) -> dict[str, int]:
+    """The page number the layout printed for each reference (the number
+    at the end of the text generated after an element with data-ref: the
+    contents' page numbers, "(page N)")."""
+    from weasyprint.formatting_structure import boxes
+    found: dict[str, int] = {}
+    for page in document.pages:
+        stack = [page._page_box]
+        while stack:
+            box = stack.pop()
+            element = getattr(box, "element", None)
+            if (box.element_tag or "").endswith("::after") and element is not None and element.get("data-ref"):
+                text = "".join(b.text for b in _texts(box))
+                number = re.search(r"(\d+)\D*$", text)
+                if number:
+                    found.setdefault(element.get("data-ref").lstrip("#"), int(number.group(1)))
+                continue
+            stack.extend(getattr(box, "children", ()) if not isinstance(box, boxes.MarginBox) else ())
+    return found
+
+
+def _texts(box):
+    if hasattr(box, "text"):
+        yield box
+    for child in getattr(box, "children", ()):
+        yield from _texts(child)
