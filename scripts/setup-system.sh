@@ -10,7 +10,7 @@
 # cannot sink the others.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+installed() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == *"install ok installed"* ]]; }
 missing=()
 set -f                                  # `?` is a marker here, not a pattern
 while read -r line; do
@@ -30,7 +30,10 @@ for line in "${missing[@]}"; do
   case $line in *"?") optional=1; line=$(echo "${line%"?"}" | xargs) ;; esac
   pick=""
   for pkg in ${line//|/ }; do
-    if apt-cache policy "$pkg" 2>/dev/null | grep -q "Candidate: [^(]"; then pick=$pkg; break; fi
+    # Read the whole answer first: `grep -q` stops at its first match, and
+    # under pipefail apt-cache's SIGPIPE would make a found package look absent.
+    policy=$(apt-cache policy "$pkg" 2>/dev/null || true)
+    if grep -q "Candidate: [^(]" <<<"$policy"; then pick=$pkg; break; fi
   done
   if [ -n "$pick" ]; then
     chosen+=("$pick")
