@@ -112,7 +112,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true",
                    help="list the edition variants that can be built, with their file names, and exit")
     p.add_argument("--no-cache", action="store_true",
-                   help="build every output again, even those whose inputs have not changed")
+                   help="build every output again, even those whose inputs have not changed, and lay out "
+                        "every part of each PDF (not only the parts an edit changed)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     p.add_argument("--debug", action="store_true",
                    help="also print the Python traceback behind a reported problem")

@@ -92,6 +92,7 @@ class Job:
     paths: dict[str, Path]              # variant name -> where to write it (staged)
     page_source: str                    # the page-source PDF's file name, for the EPUB
     last_check: object = None          # the record of the last check (check/record.py)
+    reuse: bool = True                 # may use the parts the last build kept (pdf/parts.py)
 
     @property
     def cost(self) -> float:
@@ -161,22 +162,30 @@ def _job(guide: Guide, renderer, job: Job, step: Callable[[str], None]) -> list[
     # The layout stages are imported here, not at the top: a build whose
     # outputs all come from the cache never pays for importing WeasyPrint.
     from .epub import build_epub
-    from .pdf import layout_book, page_starts, write_pdf
-    source_document = None
+    from .pdf import layout_book, page_starts, parts
+    starts = None
     for variant in job.pdfs:
         step(f"Laying out and writing {variant.title} PDF")
-        document, logged = layout_book(guide, renderer, variant)
-        write_pdf(document, logged, job.paths[variant.name], guide.brand.font_families)
+        target = job.paths[variant.name]
+        made = parts.build(guide, renderer, variant, target, final_path(target).parent, guide.brand.font_families,
+                           reuse=job.reuse)
+        if made.how in ("part", "kept"):
+            step(f"{variant.title}: {_laid_out(made)}")
         if variant == guide.page_source:
-            source_document = document
+            starts = made.starts
     if job.epub:
-        if source_document is None:
+        if starts is None:
             step(f"Laying out {guide.page_source.title} pages for the EPUB's page list")
-            source_document, _ = layout_book(guide, renderer, guide.page_source)
+            starts = page_starts(layout_book(guide, renderer, guide.page_source)[0])
         step("Writing EPUB")
-        build_epub(guide, renderer, job.paths[job.epub.name], page_starts(source_document),
-                   page_source=job.page_source)
+        build_epub(guide, renderer, job.paths[job.epub.name], starts, page_source=job.page_source)
     return [v.name for v in job.pdfs] + ([job.epub.name] if job.epub else [])
+
+
+def _laid_out(made) -> str:
+    if not made.laid:
+        return "no part changed, every part kept"
+    return f"part {made.laid[0] + 1} laid out again, the others kept"
 
 
 def _run_job(project: Project, guide: Guide, job: Job) -> list[str]:
@@ -236,7 +245,7 @@ def build(project: Project, variants: list[str] | None = None,
             jobs = _jobs(guide, todo, {v.name: stage.path(target(v)) for v in todo},
                          target(guide.page_source).name) if todo else []
             for job in jobs:
-                job.last_check = guide.last_check
+                job.last_check, job.reuse = guide.last_check, use_cache
             workers = processes_for(jobs, available_cores(), pdf_seconds(guide))
             if processes is not None:
                 workers = max(1, min(workers, processes))

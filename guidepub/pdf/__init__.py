@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -180,34 +181,56 @@ def _font_names(pdf: pikepdf.Pdf) -> set[str]:
     return names
 
 
-def layout_book(guide: Guide, renderer: Renderer, variant: Variant):
-    """Render the book template and lay it out for one PDF variant:
-    (Document, log records)."""
+@dataclass
+class Source:
+    """What a PDF edition is laid out from: the book's HTML, its stylesheet,
+    and what WeasyPrint may read."""
+    html: str
+    css: str
+    root: Path
+    allowed: list[Path]
+    served: dict[Path, tuple[bytes, str]]
+
+
+def book_source(guide: Guide, renderer: Renderer, variant: Variant) -> Source:
+    """Render the book template and the stylesheet for one PDF variant."""
     fmt = pdf_format(tuple(variant.css))
     html = keep_last_words(renderer.page("pdf/book.html.j2", fmt, date=guide.build_date.strftime("%Y-%m-%dT%H:%M:%SZ")))
     # Only the brand fonts the text needs are declared: WeasyPrint reads every
     # declared font, and the fallbacks are large (fonts.py).
     base = guide.brand_path.parent if guide.brand_path else renderer.styles
     css = renderer.stylesheet(fmt, lambda path: path.as_uri(), book_families(guide.brand, base, html))
-    fonts = {renderer.brand_file(file).parent for file in guide.brand.font_files}
+    fonts = sorted({renderer.brand_file(file).parent for file in guide.brand.font_files})
     root = guide.root.resolve()
     served = {(root / f.href).resolve(): (f.data, f.media_type) for f in guide.figures if f.data}
     brand = [guide.brand_path.parent] if guide.brand_path else []
-    allowed = [guide.root, renderer.styles, *brand, *fonts]
+    return Source(html, css, root, [guide.root, renderer.styles, *brand, *fonts], served)
+
+
+def layout_book(guide: Guide, renderer: Renderer, variant: Variant, source: Source | None = None,
+                laid: dict | None = None):
+    """Lay the book out for one PDF variant: (Document, log records).
+    `laid`, if given, gets the HTML the last layout was made from ("html":
+    with the page plan's numbers and flow.py's moves and marks)."""
+    source = source or book_source(guide, renderer, variant)
     rounds, last = iter(range(1000)), {}
+    laid = {} if laid is None else laid
+
+    def run(planned: str):
+        laid["html"] = planned
+        return layout(planned, source.css, source.root, source.allowed, source.served)
 
     def lay(text: str):
         """One pass when the page plan of this layout (the first, or flow.py's
         next) is known, or the last round's holds (plan.py)."""
         key = (str(guide.root.resolve()), variant.name, next(rounds))
-        document, logged = lay_out(text, lambda planned: layout(planned, css, root, allowed, served), key,
-                                   last.get("plan"))
+        document, logged = lay_out(text, run, key, last.get("plan"))
         last["plan"] = pages_of(document)
         return document, logged
 
-    document, logged = lay(html)
+    document, logged = lay(source.html)
     # A figure or table that would leave a page mostly empty: text flows past it (flow.py).
-    return flow_past(document, logged, html, lay)
+    return flow_past(document, logged, source.html, lay)
 
 
 def page_starts(document) -> dict[int, list[str]]:

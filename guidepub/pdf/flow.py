@@ -52,18 +52,31 @@ BLOCK = re.compile(r'<(section|aside)( data-break="([^"]*)")?(?=\s[^>]*?\bclass=
 
 def flow_past(document, logged, html: str, relayout):
     """The Document (and its log) after filling every gap it can; `relayout(html)`
-    lays out changed HTML."""
+    lays out changed HTML. Each part is mended on its own: only a part with
+    a gap or a fault gets marks or moves, decided from its own pages, so a
+    part comes out the same laid out alone as in the whole book (the
+    part-by-part build, pdf/parts.py, relies on it)."""
     for _ in range(ROUNDS):
         gaps = _gaps(document)
-        if not gaps and not _faults(document):
+        pages = [page._page_box for page in document.pages]
+        faulty = {id(_part(pages[p])) for p in gaps} | _faults(document)
+        if not faulty:
             break
+        owner = _owners(document)
+        marks = {e: words for e, words in _breaks(document).items() if owner.get(id(e)) in faulty}
         moves = [move for move in (_move(document, p) for p in gaps) if move] if MOVE_FIGURES else []
-        changed = _apply(_mark(html, document, _breaks(document)), moves)
+        changed = _apply(_mark(html, document, marks), moves)
         if changed == html:
             break
         html = changed
         document, logged = relayout(html)
     return document, logged
+
+
+def _owners(document) -> dict[int, int]:
+    """id(element) -> id(the part, a child of <body>, that holds it)."""
+    body = next((c for c in _root(document) if c.tag == "body"), None)
+    return {id(e): id(part) for part in (body if body is not None else ()) for e in part.iter()}
 
 
 def _part(page_box):
@@ -86,12 +99,13 @@ def _gaps(document) -> list[int]:
     return found
 
 
-def _faults(document) -> bool:
-    """Whether a callout split leaves more than GAP of a page empty
-    inside its box, or a table leaves one body row alone on a page: faults
-    the layout check reports (PDF-LAYOUT-GAP, PDF-LAYOUT-SPLIT) that the
-    marked breaks can mend."""
+def _faults(document) -> set[int]:
+    """The parts (their ids) where a callout split leaves more than GAP of a
+    page empty inside its box, or a table leaves one body row alone on a
+    page: faults the layout check reports (PDF-LAYOUT-GAP,
+    PDF-LAYOUT-SPLIT) that the marked breaks can mend."""
     pages = [page._page_box for page in document.pages]
+    owner = _owners(document)
     seen: list[set] = []
     rows: dict = {}
     for number, page in enumerate(pages):
@@ -110,12 +124,15 @@ def _faults(document) -> bool:
                 here.add(element)
             stack.extend(getattr(box, "children", ()))
         seen.append(here)
+    found = set()
     for number, page in enumerate(pages[:-1]):
         foot = page.content_box_y() + page.height
         for box in _blocks(page):
             if box.element in seen[number + 1] and (foot - _bottom(box)) / max(page.height, 1.0) > GAP:
-                return True
-    return any(len(on) > 1 and any(len(r) == 1 for r in on.values()) for on in rows.values())
+                found.add(owner.get(id(box.element)))
+    found |= {owner.get(id(table)) for table, on in rows.items()
+              if len(on) > 1 and any(len(r) == 1 for r in on.values())}
+    return found - {None}
 
 
 def _is_block(element) -> bool:
@@ -360,13 +377,16 @@ def _apply(html: str, moves) -> str:
                 cursor = _extent(html, begin)
         except (ValueError, AttributeError):
             continue
-        spans.append((start, end, cursor))
-    count = html.count(' data-moved="')
-    for start, end, cursor in sorted(spans, reverse=True):
+        # named for the figure, not by a count: the same whether its part
+        # is laid out alone or in the whole book
+        inner = next(iter(figure), None)
+        ident = figure.get("id") or (inner.get("id") if inner is not None else None)
+        if ident:
+            spans.append((start, end, cursor, f"m-{ident}"))
+    for start, end, cursor, token in sorted(spans, reverse=True):
         figure, past = html[start:end], html[end:cursor].lstrip("\n")
         if ' data-moved="' not in figure[:figure.find(">")]:       # moved before: its source place holds
-            figure, past = _attribute(figure, "data-moved", f"m{count}"), _attribute(past, "data-moved-past", f"m{count}")
-            count += 1
+            figure, past = _attribute(figure, "data-moved", token), _attribute(past, "data-moved-past", token)
         html = html[:start] + past + "\n" + figure + html[cursor:]
     return html
 

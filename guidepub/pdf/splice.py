@@ -101,22 +101,25 @@ def split(html: str) -> tuple[str, list[str], str]:
     return html[:body.end()], parts, html[close:]
 
 
-def capture(guide, renderer, variant):
+def capture(guide, renderer, variant, source=None):
     """layout_book, and the Book its last layout was made from: (document, logged, book)."""
     from .. import pdf as stage
-    calls, original = [], stage.layout
+    source = source or stage.book_source(guide, renderer, variant)
+    laid: dict = {}
+    document, logged = stage.layout_book(guide, renderer, variant, source, laid)
+    return book_of(document, logged, laid["html"], source)
 
-    def recording(html, css, base_url, allowed=None, served=None):
-        calls.append((html, css, base_url, allowed, served))
-        return original(html, css, base_url, allowed, served)
 
-    stage.layout = recording
-    try:
-        document, logged = stage.layout_book(guide, renderer, variant)
-    finally:
-        stage.layout = original
-    html, css, base, allowed, served = calls[-1]
+def book_of(document, logged, html: str, source):
+    """(document, logged, the Book) of a whole book's layout made from `html`;
+    ValueError if the book cannot be laid out part by part."""
+    from .. import pdf as stage
     from .printready import bleeds
+    css = source.css
+
+    def run(planned: str):
+        return stage.layout(planned, css, source.root, source.allowed, source.served)
+
     if bleeds(document):
         raise ValueError("a print-ready edition is made from the whole book's layout (printready.py): not spliced")
     if unsafe(css):
@@ -125,12 +128,16 @@ def capture(guide, renderer, variant):
         # Laid out without a plan, the numbers WeasyPrint printed with
         # target-counter() may not be the pages (seen on the 10x guide): lay
         # out with the plan this layout gave, proven as plan.py does.
-        document, logged = plan.lay_out(html, lambda planned: recording(planned, css, base, allowed, served),
-                                        None, plan.pages_of(document))
-        if 'data-page="' not in calls[-1][0]:
+        laid = {}
+
+        def recording(planned):
+            laid["html"] = planned
+            return run(planned)
+        document, logged = plan.lay_out(html, recording, None, plan.pages_of(document))
+        if 'data-page="' not in laid["html"]:
             raise ValueError("the page numbers do not settle: no page plan holds")
-        html = calls[-1][0]
-    book = Book(*split(html), css, base, allowed or [base], served or {})
+        html = laid["html"]
+    book = Book(*split(html), css, source.root, list(source.allowed), source.served)
     book.starts, book.counts = part_pages(document, len(book.parts))
     book.plan = plan.pages_of(document)
     return document, logged, book

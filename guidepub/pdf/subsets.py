@@ -75,7 +75,9 @@ def _merged(out: pikepdf.Pdf, fonts: list, programs: list):
     from .tagtree import _to_unicode
     # Glyphs are copied as they are stored (their components are glyph ids,
     # the same in every subset), never decoded; the bounds are the subsets'.
-    faces = [TTFont(io.BytesIO(stream.read_bytes()), recalcBBoxes=False) for stream, _ in programs]
+    # The subsets' own 'modified' time is kept: builds stay byte-reproducible.
+    faces = [TTFont(io.BytesIO(stream.read_bytes()), recalcBBoxes=False, recalcTimestamp=False)
+             for stream, _ in programs]
     base = max(faces, key=lambda face: face["maxp"].numGlyphs)
     order, glyphs, hmtx = base.getGlyphOrder(), base["glyf"].glyphs, base["hmtx"].metrics
     empty = lambda glyph: not glyph.data if hasattr(glyph, "data") else glyph.numberOfContours == 0  # noqa: E731

@@ -1,0 +1,236 @@
+"""A PDF edition built part by part, and kept part by part (issue 15).
+
+A clean build lays the whole book out once, writes each part (cover,
+imprint, contents, each front matter part, chapter, back matter part) as
+its own PDF from that layout, and splices the parts into the edition
+(pdf/splice.py). It keeps, beside the outputs (`<out>/.guidepub-parts/<variant>/`),
+each part's PDF, the HTML each part was laid out from, and what the parts
+share: the page plan, each part's first page and page count, and a key of
+everything else the layout read (stylesheet, fonts, images, code,
+toolchain).
+
+The next build renders the book again and compares it with what was kept,
+part by part. When one part changed (an edit in one chapter), it lays that
+part out alone (with the kept page numbers of the others, flow.py's mending
+decided on the part's own pages) and splices it with the kept PDFs of the
+others. That is the file a clean build makes of the same sources, byte for
+byte (tests/test_parts.py), provided the part keeps its page count and
+every element the book refers to by page number stays on its page; when
+either fails, or anything else changed, the build is a clean one.
+
+A print-ready edition (bleed) and a stylesheet that carries state from part
+to part are laid out whole, as before (splice.unsafe)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from ..load.files import MAX_IMAGE_BYTES, Refused, read_limited
+from . import plan, splice
+from .flow import flow_past
+
+STORE = ".guidepub-parts"
+FORMAT = 1
+LOCAL = re.compile(r'(?:src|href|data)="(?![a-z][a-z0-9+.-]*:|#)([^"]+)"')
+FILE_URL = re.compile(r"""url\(\s*['"]?(file://[^'")]+)""")
+
+
+@dataclass
+class Made:
+    """A PDF edition written, and how: "clean" (the whole book laid out),
+    "part" (one part laid out again), "kept" (every part kept) or "whole"
+    (not part by part)."""
+    how: str
+    starts: dict[int, list[str]]          # page -> ids of the elements that begin on it (the EPUB's page list)
+    laid: list[int]                       # the parts laid out (by number)
+
+
+def build(guide, renderer, variant, target: Path, out: Path, families, reuse: bool = True) -> Made:
+    """Lay out and write one PDF edition at `target`, part by part when it
+    can, keeping its parts in `out` (and using what was kept there, if
+    `reuse`: else the build is a clean one)."""
+    from . import book_source, layout_book, page_starts, write_pdf
+    source = book_source(guide, renderer, variant)
+    head, rendered, tail = splice.split(source.html)
+    key = _key(source, variant.name, head, tail)
+    sources = [_part_key(part, source) for part in rendered]
+    folder = out / STORE / variant.name
+    kept = _recall(folder, key, len(rendered)) if reuse else None
+    if kept is not None:
+        made = _update(kept, folder, source, rendered, sources, target, families)
+        if made is not None:
+            return made
+    laid: dict = {}
+    document, logged = layout_book(guide, renderer, variant, source, laid)
+    try:
+        document, logged, book = splice.book_of(document, logged, laid["html"], source)
+    except ValueError:
+        write_pdf(document, logged, target, families)
+        return Made("whole", page_starts(document), [])
+    pdfs = splice.whole_book_parts(document, book)
+    splice_to(pdfs, logged, target, families)
+    starts = page_starts(document)
+    anchors = [[starts[page] for page in range(start, start + count)]
+               for start, count in zip(book.starts, book.counts)]
+    _keep(folder, {"format": FORMAT, "key": key, "sources": sources, "head": book.head, "parts": book.parts,
+                   "tail": book.tail, "starts": book.starts, "counts": book.counts, "plan": book.plan,
+                   "anchors": anchors}, pdfs)
+    return Made("clean", starts, list(range(len(book.parts))))
+
+
+def _update(kept: dict, folder: Path, source, rendered: list[str], sources: list[str], target: Path,
+            families) -> Made | None:
+    """The edition from the kept parts and at most one part laid out again;
+    None when a clean build is needed."""
+    changed = [n for n, (new, old) in enumerate(zip(sources, kept["sources"])) if new != old]
+    if len(changed) > 1:
+        return None
+    book = splice.Book(kept["head"], list(kept["parts"]), kept["tail"], source.css, source.root,
+                       list(source.allowed), source.served, list(kept["starts"]), list(kept["counts"]),
+                       dict(kept["plan"]))
+    pdfs, logged = kept["pdfs"], []
+    for index in changed:
+        fragment = plan.written(rendered[index], book.plan)
+        if fragment is None:                       # it refers to an element the plan has no page for
+            return None
+        document, logged = lay_out(book, index, fragment)
+        if len(document.pages) != book.counts[index]:
+            return None                            # every later part would move
+        pages = {anchor: book.starts[index] + page - 1 for anchor, page in plan.pages_of(document).items()}
+        whole = "".join(book.parts)
+        if any(pages.get(ref, book.plan.get(ref)) != book.plan.get(ref) for ref in plan.referenced(whole)):
+            return None                            # a printed page number elsewhere would change
+        book.plan.update(pages)
+        pdfs[index] = splice.part_pdf(document)
+        kept["anchors"][index] = [list(page.anchors) for page in document.pages]
+    splice_to(pdfs, logged, target, families)
+    kept.update(sources=sources, parts=book.parts, plan=book.plan)
+    _keep(folder, {k: v for k, v in kept.items() if k != "pdfs"}, pdfs)
+    starts = {page: anchors for n, start in enumerate(book.starts)
+              for page, anchors in enumerate(kept["anchors"][n], start)}
+    return Made("part" if changed else "kept", starts, changed)
+
+
+def lay_out(book: splice.Book, index: int, fragment: str):
+    """Part `index` laid out alone from `fragment` (its HTML with the page
+    plan's numbers), mended by flow.py on its own pages as in the whole
+    book: (document, logged); book.parts[index] becomes the HTML laid out."""
+    book.parts[index] = fragment
+    document, logged = splice.lay_out_part(book, index)
+    head, tail = len(book.head) + 1, len(book.tail) + 1
+
+    def relayout(html: str):
+        book.parts[index] = re.sub(f'href="{re.escape(splice.SCHEME)}', 'href="#', html[head:len(html) - tail])
+        return splice.lay_out_part(book, index)
+
+    return flow_past(document, logged, book.html(index), relayout)
+
+
+def splice_to(pdfs: list[bytes], logged, target: Path, families) -> None:
+    """Splice the parts' PDFs into `target`, as write_pdf() writes a PDF:
+    moved into place only when WeasyPrint logged nothing and every font is
+    the brand's."""
+    from . import _check_fonts
+    from ..errors import Problems
+    from ..outputs import atomic_path, final_path
+    shown = final_path(target)
+    with atomic_path(target) as tmp:
+        splice.splice(pdfs, tmp)
+        problems = Problems()
+        for record in logged:
+            problems.add("PDF-WEASYPRINT", record.getMessage(), shown, None,
+                         "fix the content or stylesheet it names; the PDF was not replaced")
+        _check_fonts(tmp, shown, families, problems)
+        problems.raise_if_any()
+
+
+# -- what was kept ---------------------------------------------------------------
+
+def _digest(*items) -> str:
+    digest = hashlib.sha256()
+    for item in items:
+        digest.update(item if isinstance(item, bytes) else str(item).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _file_bytes(path: Path, source) -> bytes:
+    if path in source.served:
+        return source.served[path][0]
+    try:
+        return read_limited(path, MAX_IMAGE_BYTES)
+    except (OSError, Refused):
+        return b"\0unreadable\0"
+
+
+def _key(source, variant: str, head: str, tail: str) -> str:
+    """Everything a part's layout reads beside its own HTML: the book's
+    HTML around the parts, its stylesheet and the files it names (fonts),
+    the figures, the code and the toolchain."""
+    import weasyprint
+    import pydyf
+    import pikepdf
+    from ..cache import CODE, _hash_tree
+    code = hashlib.sha256()
+    _hash_tree(code, CODE)
+    files = [_file_bytes(Path(url2pathname(unquote(urlsplit(url).path))).resolve(), source)
+             for url in sorted(set(FILE_URL.findall(source.css)))]
+    served = [(str(path), hashlib.sha256(data).hexdigest()) for path, (data, _) in sorted(source.served.items())]
+    return _digest(FORMAT, variant, head, tail, source.css, *files, served, source.root, sorted(map(str, source.allowed)), code.hexdigest(),
+                   weasyprint.__version__, pydyf.__version__, pikepdf.__version__)
+
+
+def _part_key(part: str, source) -> str:
+    """A part's HTML as rendered, and the files it names (images)."""
+    named = sorted({(source.root / unquote(ref)).resolve() for ref in LOCAL.findall(part)})
+    return _digest(part, *[_file_bytes(path, source) for path in named])
+
+
+def _recall(folder: Path, key: str, count: int) -> dict | None:
+    """What the last build kept, if it was made with this key and every
+    part's PDF is there, unchanged; else None (a clean build)."""
+    try:
+        kept = json.loads((folder / "parts.json").read_text(encoding="utf-8"))
+        if kept.get("format") != FORMAT or kept.get("key") != key or len(kept.get("sources", ())) != count:
+            return None
+        pdfs = []
+        for digest in kept["pdfs"]:
+            data = (folder / f"{digest}.pdf").read_bytes()
+            if hashlib.sha256(data).hexdigest() != digest:
+                return None
+            pdfs.append(data)
+        if not all(len(kept[name]) == count for name in ("parts", "starts", "counts", "anchors")):
+            return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    kept["pdfs"] = pdfs
+    return kept
+
+
+def _keep(folder: Path, state: dict, pdfs: list[bytes]) -> None:
+    """Keep the parts for the next build (a hint: a failure to write loses
+    only speed). Each PDF under its digest; parts.json last, replaced whole."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        digests = [hashlib.sha256(data).hexdigest() for data in pdfs]
+        for digest, data in zip(digests, pdfs):
+            path = folder / f"{digest}.pdf"
+            if not path.is_file():
+                temporary = path.with_suffix(f".{os.getpid()}.tmp")
+                temporary.write_bytes(data)
+                os.replace(temporary, path)
+        temporary = folder / f"parts.{os.getpid()}.tmp"
+        temporary.write_text(json.dumps({**state, "pdfs": digests}), encoding="utf-8")
+        os.replace(temporary, folder / "parts.json")
+        for old in folder.iterdir():
+            if old.suffix == ".pdf" and old.stem not in digests or old.suffix == ".tmp":
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass

@@ -1,0 +1,114 @@
+"""The build part by part (guidepub/pdf/parts.py): an edit in one chapter
+lays out that part alone and splices it with the parts the last build kept,
+and the PDF and EPUB are the very files a clean build of the same sources
+makes. Anything else (a part that changes its page count, two parts
+changed, a damaged store) is a clean build, with the same result."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conftest import MINI, ROOT
+from guidepub.pdf import parts
+from guidepub.pipeline import Project, build
+
+KEPT = "laid out again, the others kept"
+
+
+@pytest.fixture
+def guide(tmp_path):
+    folder = tmp_path / "guide"
+    shutil.copytree(MINI, folder)
+    return folder
+
+
+def made(content, out, variants=None):
+    """(the outputs' bytes, the build's steps)."""
+    steps: list[str] = []
+    built = build(Project.at(ROOT, content, out), variants, step=steps.append)
+    return {name: path.read_bytes() for name, path in built.outputs.items()}, steps
+
+
+def clean(content, tmp_path):
+    """What a clean build of these sources makes, in a folder of its own."""
+    out = tmp_path / f"clean-{len(list(tmp_path.glob('clean-*')))}"
+    files, steps = made(content, out)
+    assert not any(KEPT in step for step in steps)
+    return files
+
+
+def edit(path, old, new):
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_an_edit_in_one_chapter_lays_out_that_part_alone(guide, tmp_path):
+    out = tmp_path / "dist"
+    first, steps = made(guide, out)
+    assert any("Laying out and writing" in step for step in steps)
+    kept = json.loads((out / parts.STORE / "screen" / "parts.json").read_text(encoding="utf-8"))
+    assert len(kept["pdfs"]) == len(kept["parts"]) > 4
+    edit(guide / "one.md", "Some text with a note.", "Some other text with a note.")
+    files, steps = made(guide, out)
+    chapter = next(n for n, part in enumerate(kept["parts"]) if 'id="ch-one"' in part)
+    assert [step for step in steps if KEPT in step] == [f"Screen and home printing: part {chapter + 1} {KEPT}"]
+    assert files["screen"] != first["screen"]
+    assert files == clean(guide, tmp_path)             # the PDF and the EPUB, byte for byte
+
+
+def test_a_part_that_changes_its_page_count_is_a_clean_build(guide, tmp_path):
+    out = tmp_path / "dist"
+    made(guide, out)
+    edit(guide / "one.md", "Some text with a note.", "Some text with a note.\n\n" +
+         "\n\n".join(f"A paragraph {n} that makes the chapter longer than a page or two." for n in range(60)))
+    files, steps = made(guide, out)
+    assert not any(KEPT in step for step in steps)
+    assert files == clean(guide, tmp_path)
+
+
+def test_two_parts_changed_is_a_clean_build(guide, tmp_path):
+    out = tmp_path / "dist"
+    made(guide, out)
+    edit(guide / "one.md", "Some text with a note.", "Some other text with a note.")
+    two = (guide / "two.md").read_text(encoding="utf-8")
+    (guide / "two.md").write_text(two.replace("## ", "## New ", 1), encoding="utf-8")
+    files, steps = made(guide, out)
+    assert not any(KEPT in step for step in steps)
+    assert files == clean(guide, tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["part", "record"])
+def test_a_damaged_store_is_a_clean_build(guide, tmp_path, damage):
+    out = tmp_path / "dist"
+    made(guide, out)
+    store = out / parts.STORE / "screen"
+    if damage == "part":
+        victim = sorted(store.glob("*.pdf"))[0]
+        victim.write_bytes(victim.read_bytes()[:-100])
+    else:
+        (store / "parts.json").write_text("{not json", encoding="utf-8")
+    edit(guide / "one.md", "Some text with a note.", "Some other text with a note.")
+    files, steps = made(guide, out)
+    assert not any(KEPT in step for step in steps)
+    assert files == clean(guide, tmp_path)
+
+
+def test_a_print_ready_edition_is_laid_out_whole(guide, tmp_path):
+    out = tmp_path / "dist"
+    made(guide, out, ["print"])
+    assert not (out / parts.STORE / "print").exists()
+
+
+def test_no_cache_lays_out_every_part(guide, tmp_path):
+    out = tmp_path / "dist"
+    made(guide, out)
+    edit(guide / "one.md", "Some text with a note.", "Some other text with a note.")
+    steps: list[str] = []
+    build(Project.at(ROOT, guide, out), None, step=steps.append, use_cache=False)
+    assert not any(KEPT in step for step in steps)
+    files, steps = made(guide, out)
+    assert not any(KEPT in step for step in steps) and any("unchanged inputs" in step for step in steps)
