@@ -167,13 +167,15 @@ def _job(guide: Guide, renderer, job: Job, step: Callable[[str], None]) -> list[
     for variant in job.pdfs:
         step(f"Laying out and writing {variant.title} PDF")
         target = job.paths[variant.name]
-        made = parts.build(guide, renderer, variant, target, final_path(target).parent, guide.brand.font_families,
+        made = parts.build(guide, renderer, variant, target, _out(job), guide.brand.font_families,
                            reuse=job.reuse)
         if made.how in ("part", "kept"):
             step(f"{variant.title}: {_laid_out(made)}")
         if variant == guide.page_source:
             starts = made.starts
     if job.epub:
+        if starts is None and job.reuse:
+            starts = parts.kept_starts(guide, renderer, guide.page_source, _out(job))
         if starts is None:
             step(f"Laying out {guide.page_source.title} pages for the EPUB's page list")
             starts = page_starts(layout_book(guide, renderer, guide.page_source)[0])
@@ -182,10 +184,13 @@ def _job(guide: Guide, renderer, job: Job, step: Callable[[str], None]) -> list[
     return [v.name for v in job.pdfs] + ([job.epub.name] if job.epub else [])
 
 
+PARTS = "the others kept"      # in the step that says which parts of a PDF were laid out again
+
+
 def _laid_out(made) -> str:
     if not made.laid:
         return "no part changed, every part kept"
-    return f"part {made.laid[0] + 1} laid out again, the others kept"
+    return f"part {made.laid[0] + 1} laid out again, {PARTS}"
 
 
 def _run_job(project: Project, guide: Guide, job: Job) -> list[str]:
@@ -196,6 +201,11 @@ def _run_job(project: Project, guide: Guide, job: Job) -> list[str]:
     guide.last_check = job.last_check
     with disk_errors(_first_output(job)):
         return _job(guide, Renderer(guide, project.templates, project.styles), job, lambda _msg: None)
+
+
+def _out(job: Job) -> Path:
+    """The output folder (where the parts of its PDFs are kept)."""
+    return _first_output(job).parent
 
 
 def _first_output(job: Job) -> Path:

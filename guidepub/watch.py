@@ -12,13 +12,15 @@ from typing import Callable
 from watchfiles import watch as watch_files
 
 from .errors import GuideError
-from .pipeline import Built, Project, build
+from .pipeline import PARTS, Built, Project, build
 
 
 def rebuild(project: Project, variants: list[str] | None, say: Callable[[str], None]) -> Built | None:
     started = time.perf_counter()
+    notes: list[str] = []
     try:
-        built = build(project, variants)
+        # an edit in one chapter lays out only that part of each PDF (pdf/parts.py)
+        built = build(project, variants, step=lambda message: notes.append(message) if PARTS in message else None)
     except GuideError as exc:
         for problem in exc.problems:
             say(str(problem))
@@ -26,7 +28,7 @@ def rebuild(project: Project, variants: list[str] | None, say: Callable[[str], N
         return None
     fresh = sorted(set(built.outputs) - built.reused)
     say(f"Rebuilt {', '.join(fresh) or 'nothing (no output affected)'} in "
-        f"{time.perf_counter() - started:.1f} s. Watching…")
+        f"{time.perf_counter() - started:.1f} s{''.join(f' ({note})' for note in notes)}. Watching…")
     return built
 
 

@@ -112,3 +112,15 @@ def test_no_cache_lays_out_every_part(guide, tmp_path):
     assert not any(KEPT in step for step in steps)
     files, steps = made(guide, out)
     assert not any(KEPT in step for step in steps) and any("unchanged inputs" in step for step in steps)
+
+
+def test_an_epub_alone_takes_its_page_list_from_the_kept_parts(guide, tmp_path):
+    out = tmp_path / "dist"
+    first, _ = made(guide, out)
+    (out / "manifest.json").unlink()                     # else the build cache keeps the EPUB as it is
+    files, steps = made(guide, out, ["epub"])
+    assert not any("pages for the EPUB's page list" in step for step in steps)
+    assert files["epub"] == first["epub"]
+    edit(guide / "one.md", "Some text with a note.", "Some other text with a note.")
+    files, steps = made(guide, out, ["epub"])            # a part changed: the page source is laid out
+    assert any("pages for the EPUB's page list" in step for step in steps)

@@ -38,6 +38,8 @@ def test_watch_rebuilds_and_keeps_going_after_an_error(tmp_path):
         chapter.write_text(good.replace("Some text", "Other text"))
         assert wait_for(messages, "Rebuilt epub, screen in", 90, count=2), messages
         assert any("Changed: one.md" in m for m in messages)
+        # one chapter changed: only its part of the PDF was laid out again (pdf/parts.py)
+        assert "laid out again, the others kept" in [m for m in messages if "Rebuilt epub, screen in" in m][-1]
     finally:
         stop.set()
         thread.join(timeout=30)

@@ -85,6 +85,20 @@ def build(guide, renderer, variant, target: Path, out: Path, families, reuse: bo
     return Made("clean", starts, list(range(len(book.parts))))
 
 
+def kept_starts(guide, renderer, variant, out: Path) -> dict[int, list[str]] | None:
+    """The page of every element in `variant`'s PDF (the EPUB's page list)
+    from what the last build kept in `out`, if no part has changed since;
+    else None (lay the book out)."""
+    from . import book_source
+    source = book_source(guide, renderer, variant)
+    head, rendered, tail = splice.split(source.html)
+    kept = _recall(out / STORE / variant.name, _key(source, variant.name, head, tail), len(rendered))
+    if kept is None or kept["sources"] != [_part_key(part, source) for part in rendered]:
+        return None
+    return {page: anchors for n, start in enumerate(kept["starts"])
+            for page, anchors in enumerate(kept["anchors"][n], start)}
+
+
 def _update(kept: dict, folder: Path, source, rendered: list[str], sources: list[str], target: Path,
             families) -> Made | None:
     """The edition from the kept parts and at most one part laid out again;
