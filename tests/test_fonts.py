@@ -296,3 +296,27 @@ def test_emoji_never_come_from_a_system_font(tmp_path):
     # the stand-in is real: without the rule, the system's colour font is taken, and the build fails
     assert "Noto-Color-Emoji" in results["plain"]["fonts"]
     assert "PDF-FONT-FALLBACK" in results["plain"]["codes"]
+
+
+def test_a_woff2_font_is_decoded_once_and_checked_when_read_back(tmp_path, monkeypatch):
+    """fonts.decoded: the bytes WeasyPrint's own decoding gives, kept in the
+    user's cache folder; a damaged copy there is decoded again, not used."""
+    import io
+
+    from fontTools.ttLib import woff2
+
+    from guidepub import fonts
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(fonts, "DECODED", {})
+    data = (ROOT / "node_modules/@fontsource/atkinson-hyperlegible/files/"
+            "atkinson-hyperlegible-latin-400-normal.woff2").read_bytes()
+    expected = io.BytesIO()
+    woff2.decompress(io.BytesIO(data), expected)
+    assert fonts.decoded(data) == expected.getvalue()
+    [kept] = (tmp_path / "guidepub" / "fonts").glob("*.ttf")
+    assert kept.read_bytes() == expected.getvalue()
+    kept.write_bytes(b"\0" + expected.getvalue()[1:])          # damaged on disk
+    monkeypatch.setattr(fonts, "DECODED", {})
+    assert fonts.decoded(data) == expected.getvalue()
+    assert kept.read_bytes() == expected.getvalue()              # and written again
+    assert fonts.decoded(b"OTTO not a woff2") == b"OTTO not a woff2"

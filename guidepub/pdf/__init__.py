@@ -15,7 +15,7 @@ from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from ..errors import GuideError, Problem, Problems
-from ..fonts import BrandFontConfiguration, book_families
+from ..fonts import BrandFontConfiguration, book_families, decoded
 from ..model import Guide, Variant
 from ..outputs import atomic_path, final_path
 from .fixups import complete_tags
@@ -85,7 +85,13 @@ class SandboxFetcher(URLFetcher):
                                     f"{self.DATA_LIMIT // 1024} KB)")
         else:
             return self._refuse(f"'{url}': a build reads no network resources")
-        return super().fetch(url, headers)
+        response = super().fetch(url, headers)
+        if scheme == "file" and path.suffix.lower() == ".woff2":
+            try:            # decoded once a machine, as WeasyPrint would (fonts.decoded)
+                return URLFetcherResponse(url, decoded(response.read()), {"Content-Type": "font/ttf"})
+            finally:
+                response.close()
+        return response
 
     def _refuse(self, why: str):
         self.refused.append(why)

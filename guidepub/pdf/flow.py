@@ -18,9 +18,16 @@ the book is laid out again (at most ROUNDS times; only when there is a gap):
   items of a list, or three rows of a table, on either side of a break,
   which is right for one-line items but holds a list of long ones together.
   Each allowed break is marked on the items beside it (data-break="after"
-  and "before"), which print.css lets break. All of them are marked, not
-  only those beside a gap: every mark is a break the check accepts, and the
-  book needs no third layout for a list that a second one left short.
+  and "before"), which print.css lets break; callouts likewise ("head",
+  "tail"). All of them in the part are marked, not only those beside a
+  gap: every mark is a break the check accepts, and the part needs no third
+  layout for a list that a second one left short.
+
+Each part (a child of <body>) is mended on its own: only a part with a gap,
+a callout split with empty space in its box or a table row alone gets marks
+or moves, decided from its own pages. So a part laid out alone comes out as
+it does in the whole book, which the part-by-part build relies on
+(pdf/parts.py); a moved figure is named after its id, not by a count.
 
 Marks change no element, so every edition keeps the same tag tree. A moved
 figure is named (data-moved) with the element it stood before
