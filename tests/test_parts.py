@@ -12,7 +12,7 @@ import shutil
 import pytest
 
 from conftest import MINI, ROOT
-from guidepub.pdf import parts
+from guidepub.pdf import parts, plan
 from guidepub.pipeline import Project, build
 
 KEPT = "laid out again, the others kept"
@@ -124,3 +124,29 @@ def test_an_epub_alone_takes_its_page_list_from_the_kept_parts(guide, tmp_path):
     edit(guide / "one.md", "Some text with a note.", "Some other text with a note.")
     files, steps = made(guide, out, ["epub"])            # a part changed: the page source is laid out
     assert any("pages for the EPUB's page list" in step for step in steps)
+
+
+def test_a_clean_build_with_a_plan_lays_out_part_by_part_into_the_same_file(guide, tmp_path, monkeypatch):
+    """No plan: the whole book is laid out once. With the plan that build
+    kept: each part alone, one after another, into the same bytes. A plan
+    that does not hold (a part's first page wrong) is found out, and the
+    whole book is laid out again."""
+    monkeypatch.setattr(plan, "PLANS", {})
+    monkeypatch.setattr(plan, "STORE", tmp_path / "plans")
+    used, original = [], parts._from_plan
+
+    def recording(*args):
+        found = original(*args)
+        used.append(found is not None)
+        return found
+    monkeypatch.setattr(parts, "_from_plan", recording)
+    whole, _ = made(guide, tmp_path / "a")
+    by_parts, _ = made(guide, tmp_path / "b")
+    assert used == [False, True]
+    assert by_parts == whole
+    key = next(k for k in plan.PLANS if k[1:] == ("screen", "parts"))
+    wrong = dict(plan.PLANS[key], **{"ch-two": plan.PLANS[key]["ch-two"] + 1})
+    plan.keep(key, wrong)
+    again, _ = made(guide, tmp_path / "c")
+    assert used == [False, True, False]
+    assert again == whole

@@ -64,25 +64,72 @@ def build(guide, renderer, variant, target: Path, out: Path, families, reuse: bo
     folder = out / STORE / variant.name
     kept = _recall(folder, key, len(rendered)) if reuse else None
     if kept is not None:
-        made = _update(kept, folder, source, rendered, sources, target, families)
+        made = _update(kept, folder, source, rendered, sources, target, families, variant.name)
         if made is not None:
             return made
-    laid: dict = {}
-    document, logged = layout_book(guide, renderer, variant, source, laid)
-    try:
-        document, logged, book = splice.book_of(document, logged, laid["html"], source)
-    except ValueError:
-        write_pdf(document, logged, target, families)
-        return Made("whole", page_starts(document), [])
-    pdfs = splice.whole_book_parts(document, book)
+    planned = (str(guide.root.resolve()), variant.name, "parts")
+    found = _from_plan(plan.recall(planned), source, head, rendered, tail)
+    if found is not None:                       # every part laid out alone, with the plan's numbers
+        book, pdfs, anchors, logged = found
+    else:                                       # the whole book laid out once, each part written from it
+        laid: dict = {}
+        document, logged = layout_book(guide, renderer, variant, source, laid)
+        try:
+            document, logged, book = splice.book_of(document, logged, laid["html"], source)
+        except ValueError:
+            write_pdf(document, logged, target, families)
+            return Made("whole", page_starts(document), [])
+        pdfs = splice.whole_book_parts(document, book)
+        starts = page_starts(document)
+        anchors = [[starts[page] for page in range(start, start + count)]
+                   for start, count in zip(book.starts, book.counts)]
     splice_to(pdfs, logged, target, families)
-    starts = page_starts(document)
-    anchors = [[starts[page] for page in range(start, start + count)]
-               for start, count in zip(book.starts, book.counts)]
+    plan.keep(planned, book.plan)
     _keep(folder, {"format": FORMAT, "key": key, "sources": sources, "head": book.head, "parts": book.parts,
                    "tail": book.tail, "starts": book.starts, "counts": book.counts, "plan": book.plan,
                    "anchors": anchors}, pdfs)
-    return Made("clean", starts, list(range(len(book.parts))))
+    return Made("clean", _page_starts(book.starts, anchors), list(range(len(book.parts))))
+
+
+def _page_starts(starts: list[int], anchors: list[list[list[str]]]) -> dict[int, list[str]]:
+    return {page: ids for n, start in enumerate(starts) for page, ids in enumerate(anchors[n], start)}
+
+
+def _from_plan(known: dict[str, int] | None, source, head: str, rendered: list[str], tail: str):
+    """A clean build without the whole book's layout: when the page plan of
+    the last build (plan.py: the page of every element) gives each part's
+    first page and every page number the parts print, each part is laid out
+    alone, one after another (one part's layout in memory at a time), and
+    the result is proven: every part starts on its planned page and every
+    element the book refers to by page number is on it. (book, pdfs,
+    anchors, logged), or None when the plan does not hold (a whole layout)."""
+    if not known:
+        return None
+    ids = [re.match(r'<[A-Za-z][\w:-]*\s[^>]*?\bid="([^"]+)"', part) for part in rendered]
+    if not all(ids) or any(match.group(1) not in known for match in ids):
+        return None
+    fragments = [plan.written(part, known) for part in rendered]
+    if None in fragments:
+        return None
+    starts = [known[match.group(1)] for match in ids]
+    book = splice.Book(head, fragments, tail, source.css, source.root, list(source.allowed), source.served,
+                       starts, [0] * len(rendered), dict(known))
+    pdfs, anchors, logged, pages = [], [], [], {}
+    for index in range(len(rendered)):
+        document, log = lay_out(book, index, book.parts[index])
+        book.counts[index] = len(document.pages)
+        if index + 1 < len(rendered) and starts[index] + len(document.pages) != starts[index + 1]:
+            return None
+        for anchor, page in plan.pages_of(document).items():
+            pages.setdefault(anchor, starts[index] + page - 1)
+        pdfs.append(splice.part_pdf(document))
+        anchors.append([list(page.anchors) for page in document.pages])
+        logged += log
+        del document
+    if any(pages.get(ref) != known.get(ref) for ref in plan.referenced("".join(book.parts))):
+        return None
+    book.plan = pages
+    return book, pdfs, anchors, logged
 
 
 def kept_starts(guide, renderer, variant, out: Path) -> dict[int, list[str]] | None:
@@ -95,12 +142,11 @@ def kept_starts(guide, renderer, variant, out: Path) -> dict[int, list[str]] | N
     kept = _recall(out / STORE / variant.name, _key(source, variant.name, head, tail), len(rendered))
     if kept is None or kept["sources"] != [_part_key(part, source) for part in rendered]:
         return None
-    return {page: anchors for n, start in enumerate(kept["starts"])
-            for page, anchors in enumerate(kept["anchors"][n], start)}
+    return _page_starts(kept["starts"], kept["anchors"])
 
 
 def _update(kept: dict, folder: Path, source, rendered: list[str], sources: list[str], target: Path,
-            families) -> Made | None:
+            families, variant: str) -> Made | None:
     """The edition from the kept parts and at most one part laid out again;
     None when a clean build is needed."""
     changed = [n for n, (new, old) in enumerate(zip(sources, kept["sources"])) if new != old]
@@ -127,9 +173,8 @@ def _update(kept: dict, folder: Path, source, rendered: list[str], sources: list
     splice_to(pdfs, logged, target, families)
     kept.update(sources=sources, parts=book.parts, plan=book.plan)
     _keep(folder, {k: v for k, v in kept.items() if k != "pdfs"}, pdfs)
-    starts = {page: anchors for n, start in enumerate(book.starts)
-              for page, anchors in enumerate(kept["anchors"][n], start)}
-    return Made("part" if changed else "kept", starts, changed)
+    plan.keep((str(source.root), variant, "parts"), book.plan)
+    return Made("part" if changed else "kept", _page_starts(book.starts, kept["anchors"]), changed)
 
 
 def lay_out(book: splice.Book, index: int, fragment: str):
