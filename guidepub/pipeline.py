@@ -80,6 +80,7 @@ PDF_PER_WORD = 0.00024
 COST_EPUB = 0.05                # in PDFs
 COST_PAGE_LIST = 0.65           # in PDFs
 WORKER_START = 0.7
+PARTS_WORTH = 4 * WORKER_START  # a PDF's expected seconds above which its parts are laid out in workers
 
 
 @dataclass
@@ -93,6 +94,7 @@ class Job:
     page_source: str                    # the page-source PDF's file name, for the EPUB
     last_check: object = None          # the record of the last check (check/record.py)
     reuse: bool = True                 # may use the parts the last build kept (pdf/parts.py)
+    part_processes: int = 1            # processes a clean build may lay a PDF's parts out in
 
     @property
     def cost(self) -> float:
@@ -168,7 +170,7 @@ def _job(guide: Guide, renderer, job: Job, step: Callable[[str], None]) -> list[
         step(f"Laying out and writing {variant.title} PDF")
         target = job.paths[variant.name]
         made = parts.build(guide, renderer, variant, target, _out(job), guide.brand.font_families,
-                           reuse=job.reuse)
+                           reuse=job.reuse, processes=job.part_processes)
         if made.how in ("part", "kept"):
             step(f"{variant.title}: {_laid_out(made)}")
         if variant == guide.page_source:
@@ -259,6 +261,10 @@ def build(project: Project, variants: list[str] | None = None,
             workers = processes_for(jobs, available_cores(), pdf_seconds(guide))
             if processes is not None:
                 workers = max(1, min(workers, processes))
+            if workers == 1 and len(jobs) == 1 and processes != 1 and pdf_seconds(guide) > PARTS_WORTH:
+                # One job, in this process: the cores lay out its PDF's parts
+                # (pdf/parts.py), when the layout outweighs starting workers.
+                jobs[0].part_processes = available_cores()
             if workers > 1:
                 # Independent outputs are laid out in parallel, one process each
                 # (WeasyPrint's documents cannot move between processes), the

@@ -31,7 +31,7 @@ def test_builds_into_the_out_folder(tmp_path):
 def test_bad_input_gives_a_clear_error_and_keeps_the_last_good_output(guide_copy, tmp_path):
     out = tmp_path / "dist"
     assert run("--content", str(guide_copy), "--out", str(out), "-q").returncode == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     chapter = guide_copy / "one.md"
     chapter.write_text(chapter.read_text().replace("![A square box with a tick inside]", "![]"))
     result = run("--content", str(guide_copy), "--out", str(out))
@@ -39,7 +39,7 @@ def test_bad_input_gives_a_clear_error_and_keeps_the_last_good_output(guide_copy
     assert "Traceback" not in result.stderr
     line = next(n for n, text in enumerate(chapter.read_text().splitlines(), 1) if "![](" in text)
     assert f"{chapter}:{line}: CONTENT-ALT figure 'figures/box.svg' has no alt text — write" in result.stderr
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
 
 
 def test_wrong_option_exits_2():

@@ -150,3 +150,29 @@ def test_a_clean_build_with_a_plan_lays_out_part_by_part_into_the_same_file(guid
     again, _ = made(guide, tmp_path / "c")
     assert used == [False, True, False]
     assert again == whole
+
+
+def test_parts_laid_out_in_worker_processes_give_the_same_file(guide, tmp_path, monkeypatch):
+    """A clean build with a plan, its parts laid out in two worker
+    processes (on any machine: the cost model is told the guide is long),
+    makes the file the build in one process makes; no worker outlives it."""
+    import os
+
+    from guidepub import pipeline
+    used, original = [], parts._from_plan
+
+    def recording(*args):
+        used.append(args[-1])
+        return original(*args)
+    monkeypatch.setattr(parts, "_from_plan", recording)
+    made(guide, tmp_path / "a")                           # keeps the plan
+    one, _ = made(guide, tmp_path / "b")
+    monkeypatch.setattr(pipeline, "PARTS_WORTH", 0.0)
+    monkeypatch.setattr(pipeline, "available_cores", lambda: 2)
+    two, _ = made(guide, tmp_path / "c")
+    assert used[1:] == [1, 2]
+    assert two == one
+    # Python's own resource tracker (one for the interpreter, which ends with it) may stay
+    children = [open(f"/proc/{p}/cmdline").read() for p in os.listdir("/proc") if p.isdigit()
+                and open(f"/proc/{p}/stat").read().split()[3] == str(os.getpid())]
+    assert [c for c in children if "resource_tracker" not in c] == []

@@ -52,10 +52,12 @@ class Made:
     laid: list[int]                       # the parts laid out (by number)
 
 
-def build(guide, renderer, variant, target: Path, out: Path, families, reuse: bool = True) -> Made:
+def build(guide, renderer, variant, target: Path, out: Path, families, reuse: bool = True,
+          processes: int = 1) -> Made:
     """Lay out and write one PDF edition at `target`, part by part when it
     can, keeping its parts in `out` (and using what was kept there, if
-    `reuse`: else the build is a clean one)."""
+    `reuse`: else the build is a clean one). A clean build with a known
+    plan lays the parts out in `processes` processes."""
     from . import book_source, layout_book, page_starts, write_pdf
     source = book_source(guide, renderer, variant)
     head, rendered, tail = splice.split(source.html)
@@ -68,7 +70,7 @@ def build(guide, renderer, variant, target: Path, out: Path, families, reuse: bo
         if made is not None:
             return made
     planned = (str(guide.root.resolve()), variant.name, "parts")
-    found = _from_plan(plan.recall(planned), source, head, rendered, tail)
+    found = _from_plan(plan.recall(planned), source, head, rendered, tail, processes)
     if found is not None:                       # every part laid out alone, with the plan's numbers
         book, pdfs, anchors, logged = found
     else:                                       # the whole book laid out once, each part written from it
@@ -95,14 +97,16 @@ def _page_starts(starts: list[int], anchors: list[list[list[str]]]) -> dict[int,
     return {page: ids for n, start in enumerate(starts) for page, ids in enumerate(anchors[n], start)}
 
 
-def _from_plan(known: dict[str, int] | None, source, head: str, rendered: list[str], tail: str):
+def _from_plan(known: dict[str, int] | None, source, head: str, rendered: list[str], tail: str,
+               processes: int = 1):
     """A clean build without the whole book's layout: when the page plan of
     the last build (plan.py: the page of every element) gives each part's
     first page and every page number the parts print, each part is laid out
-    alone, one after another (one part's layout in memory at a time), and
-    the result is proven: every part starts on its planned page and every
-    element the book refers to by page number is on it. (book, pdfs,
-    anchors, logged), or None when the plan does not hold (a whole layout)."""
+    alone (one part's layout in memory at a time; in `processes` processes
+    when more than one), and the result is proven: every part starts on its
+    planned page and every element the book refers to by page number is on
+    it. (book, pdfs, anchors, logged), or None when the plan does not hold
+    (a whole layout)."""
     if not known:
         return None
     ids = [re.match(r'<[A-Za-z][\w:-]*\s[^>]*?\bid="([^"]+)"', part) for part in rendered]
@@ -114,22 +118,64 @@ def _from_plan(known: dict[str, int] | None, source, head: str, rendered: list[s
     starts = [known[match.group(1)] for match in ids]
     book = splice.Book(head, fragments, tail, source.css, source.root, list(source.allowed), source.served,
                        starts, [0] * len(rendered), dict(known))
+    results: dict[int, tuple] = {}
+    if processes > 1 and len(rendered) > processes:
+        from .. import workers
+
+        def done(found: list[tuple]) -> None:
+            results.update((found_part[0], found_part[1:]) for found_part in found)
+        workers.run(lay_out_parts, [(book, chunk) for chunk in _chunks(fragments, processes)], processes, done)
+    else:
+        results = {found[0]: found[1:] for found in lay_out_parts(book, range(len(rendered)))}
     pdfs, anchors, logged, pages = [], [], [], {}
     for index in range(len(rendered)):
-        document, log = lay_out(book, index, book.parts[index])
-        book.counts[index] = len(document.pages)
-        if index + 1 < len(rendered) and starts[index] + len(document.pages) != starts[index + 1]:
+        book.parts[index], pdf, on_pages, count, log = results[index]
+        book.counts[index] = count
+        if index + 1 < len(rendered) and starts[index] + count != starts[index + 1]:
             return None
-        for anchor, page in plan.pages_of(document).items():
-            pages.setdefault(anchor, starts[index] + page - 1)
-        pdfs.append(splice.part_pdf(document))
-        anchors.append([list(page.anchors) for page in document.pages])
+        for page, ids_on_page in enumerate(on_pages, starts[index]):
+            for anchor in ids_on_page:
+                pages.setdefault(anchor, page)
+        pdfs.append(pdf)
+        anchors.append(on_pages)
         logged += log
-        del document
     if any(pages.get(ref) != known.get(ref) for ref in plan.referenced("".join(book.parts))):
         return None
     book.plan = pages
     return book, pdfs, anchors, logged
+
+
+class Logged(str):
+    """What WeasyPrint logged, as a message (from a worker process)."""
+
+    def getMessage(self) -> str:  # noqa: N802 (logging.LogRecord's name)
+        return str(self)
+
+
+def lay_out_parts(book: splice.Book, indexes) -> list[tuple]:
+    """Lay out these parts alone (in this process or a worker): for each,
+    (index, its HTML as laid out, its PDF, the ids beginning on each page,
+    its page count, what WeasyPrint logged)."""
+    found = []
+    for index in indexes:
+        document, log = lay_out(book, index, book.parts[index])
+        found.append((index, book.parts[index], splice.part_pdf(document),
+                      [list(page.anchors) for page in document.pages], len(document.pages),
+                      [Logged(record.getMessage()) for record in log]))
+        del document
+    return found
+
+
+def _chunks(fragments: list[str], count: int) -> list[list[int]]:
+    """The parts in `count` groups of about equal size (their HTML's length),
+    the largest first."""
+    groups: list[list[int]] = [[] for _ in range(count)]
+    sizes = [0] * count
+    for index in sorted(range(len(fragments)), key=lambda n: -len(fragments[n])):
+        least = sizes.index(min(sizes))
+        groups[least].append(index)
+        sizes[least] += len(fragments[index])
+    return [sorted(group) for group in groups if group]
 
 
 def kept_starts(guide, renderer, variant, out: Path) -> dict[int, list[str]] | None:
