@@ -46,11 +46,13 @@ def _start(parent: int, scratch: str) -> None:
 
 
 def run(function: Callable[..., Any], calls: list[tuple], workers: int,
-        done: Callable[[Any], None]) -> None:
+        done: Callable[[Any], None], meanwhile: Callable[[], None] | None = None) -> None:
     """Call function(*args) for every args in `calls`, in `workers` processes,
-    and pass each result to `done` as it arrives. If anything goes wrong (a
-    job raises, or a signal stops the build) the workers are stopped at once,
-    not after the jobs they are running, and the exception goes on."""
+    and pass each result to `done` as it arrives; `meanwhile()`, if given,
+    runs in this process while they start and work. If anything goes wrong
+    (a job or `meanwhile` raises, or a signal stops the build) the workers
+    are stopped at once, not after the jobs they are running, and the
+    exception goes on."""
     pool = None
     scratch = tempfile.mkdtemp(prefix="guidepub-workers-")
     try:
@@ -58,6 +60,8 @@ def run(function: Callable[..., Any], calls: list[tuple], workers: int,
             pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=_start, initargs=(os.getpid(), scratch))
             pending = {pool.submit(function, *args) for args in calls}
+        if meanwhile is not None:
+            meanwhile()
         while pending:
             # A timed wait, so that a signal is handled within a fraction of a second.
             finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)

@@ -169,9 +169,15 @@ def test_parts_laid_out_in_worker_processes_give_the_same_file(guide, tmp_path, 
     one, _ = made(guide, tmp_path / "b")
     monkeypatch.setattr(pipeline, "PARTS_WORTH", 0.0)
     monkeypatch.setattr(pipeline, "available_cores", lambda: 2)
+    monkeypatch.setattr(parts, "HEAD_START", 0)           # the worker gets half, small as the guide is
+    here, laying = [], parts.lay_out                      # (a worker imports the module afresh: not recorded)
+    monkeypatch.setattr(parts, "lay_out", lambda book, index, fragment: here.append(index) or
+                        laying(book, index, fragment))
     two, _ = made(guide, tmp_path / "c")
     assert used[1:] == [1, 2]
     assert two == one
+    parts_count = len(json.loads((tmp_path / "c" / parts.STORE / "screen" / "parts.json").read_text())["parts"])
+    assert 0 < len(here) < parts_count            # this process laid out its share, a worker the rest
     # Python's own resource tracker (one for the interpreter, which ends with it) may stay
     children = [open(f"/proc/{p}/cmdline").read() for p in os.listdir("/proc") if p.isdigit()
                 and open(f"/proc/{p}/stat").read().split()[3] == str(os.getpid())]
