@@ -135,10 +135,9 @@ DECODED: dict[str, bytes] = {}      # sha256 of a WOFF2 font -> the font WeasyPr
 
 
 def font_cache() -> Path:
-    """Where decoded fonts are kept: the user's own cache folder (never a
-    shared temporary folder, where another user could plant one)."""
-    import os
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "guidepub" / "fonts"
+    """Where decoded fonts are kept (load.files.user_cache)."""
+    from .load.files import user_cache
+    return user_cache("fonts")
 
 
 def decoded(data: bytes) -> bytes:

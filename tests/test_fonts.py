@@ -320,3 +320,21 @@ def test_a_woff2_font_is_decoded_once_and_checked_when_read_back(tmp_path, monke
     assert fonts.decoded(data) == expected.getvalue()
     assert kept.read_bytes() == expected.getvalue()              # and written again
     assert fonts.decoded(b"OTTO not a woff2") == b"OTTO not a woff2"
+
+
+def test_a_fonts_character_map_is_kept_and_a_damaged_copy_is_not_used(tmp_path, monkeypatch):
+    from fontTools.ttLib import TTFont
+
+    from guidepub.load import _cmap
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    font = ROOT / "node_modules/@fontsource/atkinson-hyperlegible/files/atkinson-hyperlegible-latin-400-normal.woff2"
+    with TTFont(font) as face:
+        expected = frozenset(face.getBestCmap())
+    _cmap.cache_clear()
+    assert _cmap(font, 0.0) == expected
+    [kept] = (tmp_path / "guidepub" / "cmaps").glob("*.json")
+    kept.write_text('["not", "a", "map"]', encoding="utf-8")
+    _cmap.cache_clear()
+    assert _cmap(font, 0.0) == expected                   # read from the font again
+    assert json.loads(kept.read_text(encoding="utf-8")) == sorted(expected)
+    _cmap.cache_clear()

@@ -19,7 +19,7 @@ from ..errors import GuideError, Problems
 from ..model import COLOUR_ROLES, Brand, Document, Font, Guide, GuideMeta, ResourceList, Target, VariantList
 from .documents import DocumentReader, resolve_links
 from . import figures
-from .files import MAX_GUIDE_BYTES, MAX_IMAGE_BYTES, Refused, inside, read_limited, read_text
+from .files import MAX_GUIDE_BYTES, MAX_IMAGE_BYTES, Refused, inside, read_limited, read_text, user_cache
 from .statement import statement_parts
 from .yamlio import key_line, load_model, load_model_with_node, node_line
 
@@ -92,11 +92,35 @@ def load_variants(path: Path, meta: GuideMeta, guide_file: Path | None = None, n
     return variants
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=256)
 def _cmap(path: Path, mtime: float) -> frozenset[int]:
+    """The characters a font file has. Reading a WOFF2 font's map decodes
+    the whole font (about 0.1 s), so the map is also kept in the user's
+    cache, under the file's digest."""
+    import hashlib
+    import json
+    import os
+    data = path.read_bytes()
+    kept = user_cache("cmaps") / f"{hashlib.sha256(data).hexdigest()}.json"
+    try:
+        found = json.loads(kept.read_text(encoding="utf-8"))
+        if isinstance(found, list) and all(isinstance(c, int) for c in found):
+            return frozenset(found)
+    except (OSError, ValueError):
+        pass
+    from io import BytesIO
+
     from fontTools.ttLib import TTFont
-    with TTFont(path, lazy=True) as font:
-        return frozenset(font.getBestCmap())
+    with TTFont(BytesIO(data), lazy=True) as font:
+        found = sorted(font.getBestCmap())
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        temporary = kept.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(found), encoding="utf-8")
+        os.replace(temporary, kept)
+    except OSError:
+        pass
+    return frozenset(found)
 
 
 def font_glyphs(font: Font, base: Path) -> frozenset[int]:

@@ -131,3 +131,12 @@ def _read(path: Path, missing_code: str, hint: str | None, limit: int, shown: Pa
         raise GuideError.one(code, f"the file {exc.why}", shown, None, exc.hint)
     except OSError as exc:
         raise GuideError.one(missing_code, f"cannot read file ({exc.strerror})", shown, None, hint)
+
+
+def user_cache(name: str) -> Path:
+    """A folder of the user's own cache (XDG_CACHE_HOME, else ~/.cache) for
+    what is worth keeping between builds: decoded fonts, fonts' character
+    maps. Never a shared temporary folder, where another user could plant a
+    file. What is kept there is named by the digest of what it was made
+    from, and its form is checked when read back."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "guidepub" / name

@@ -94,6 +94,9 @@ STATE = (b" cs", b" CS", b" sc", b" scn", b" SC", b" SCN", b" rg", b" RG", b" g"
          b" gs", b" Tf", b" Tc", b" Tw", b" Tz", b" TL", b" Tr", b" Ts", b" w")
 
 
+KINDS = frozenset(STATE)
+
+
 def _state_at(items: list, stop: int) -> list[bytes]:
     """The state-setting operators in force before items[stop] (colour,
     alpha, text state, line width), the last of each kind, in their order."""
@@ -105,8 +108,8 @@ def _state_at(items: list, stop: int) -> list[bytes]:
         elif item == b"Q":
             current = saved.pop() if saved else {}
         elif isinstance(item, bytes):
-            kind = next((k for k in STATE if item.endswith(k)), None)
-            if kind is not None:
+            kind = item[item.rfind(b" "):]          # " op": the operator, after the last space
+            if kind in KINDS:
                 current.pop(kind, None)
                 current[kind] = item
     return list(current.values())
