@@ -28,8 +28,8 @@ RASTER_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"
 
 @functools.lru_cache(maxsize=16)
 def _font(path: Path):
-    from fontTools.ttLib import TTFont
-    font = TTFont(path)
+    from .fontfiles import open_font
+    font = open_font(path)
     return font, font.getBestCmap(), font.getGlyphSet(), font["head"].unitsPerEm, _kerning(font)
 
 

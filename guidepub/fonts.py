@@ -18,6 +18,7 @@ from lxml import etree
 from weasyprint.text.ffi import ffi, fontconfig, pangoft2
 from weasyprint.text.fonts import FontConfiguration
 
+from .fontfiles import DECODED, decoded, font_cache  # noqa: F401 (the PDF stage's fetcher uses them)
 from .model import Brand, Font
 
 CODE_ELEMENTS = {"code", "pre", "kbd", "samp"}
@@ -127,53 +128,3 @@ def _load_rules(config, rules: str) -> None:
            f'<fontconfig>{rules}</fontconfig>').encode("utf-8")
     if not fontconfig.FcConfigParseAndLoadFromMemory(config, xml, True):
         raise RuntimeError("fontconfig refused the build's font rules")
-
-
-# -- WOFF2 fonts decoded once a machine ------------------------------------------
-
-DECODED: dict[str, bytes] = {}      # sha256 of a WOFF2 font -> the font WeasyPrint would decode it to
-
-
-def font_cache() -> Path:
-    """Where decoded fonts are kept (load.files.user_cache)."""
-    from .load.files import user_cache
-    return user_cache("fonts")
-
-
-def decoded(data: bytes) -> bytes:
-    """A WOFF2 font (`data`) decoded as WeasyPrint decodes it (fontTools'
-    woff2.decompress), which is most of what parsing our stylesheet costs
-    (about 0.1 s a font, every layout). Kept in the process and on disk,
-    named by the digests of both forms and checked when read back, so the
-    bytes WeasyPrint embeds are the same either way. Any other font is
-    returned as it is."""
-    import hashlib
-    import io
-    import os
-    if data[:4] != b"wOF2":
-        return data
-    key = hashlib.sha256(data).hexdigest()
-    if key in DECODED:
-        return DECODED[key]
-    folder = font_cache()
-    for path in folder.glob(f"{key}-*.ttf"):
-        try:
-            font = path.read_bytes()
-        except OSError:
-            continue
-        if hashlib.sha256(font).hexdigest() == path.stem.split("-", 1)[1]:
-            DECODED[key] = font
-            return font
-    from fontTools.ttLib import woff2
-    out = io.BytesIO()
-    woff2.decompress(io.BytesIO(data), out)
-    font = DECODED[key] = out.getvalue()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{key}-{hashlib.sha256(font).hexdigest()}.ttf"
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(font)
-        os.replace(temporary, path)
-    except OSError:
-        pass                    # a cache: the next process decodes it again
-    return font

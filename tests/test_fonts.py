@@ -299,13 +299,13 @@ def test_emoji_never_come_from_a_system_font(tmp_path):
 
 
 def test_a_woff2_font_is_decoded_once_and_checked_when_read_back(tmp_path, monkeypatch):
-    """fonts.decoded: the bytes WeasyPrint's own decoding gives, kept in the
+    """fontfiles.decoded: the bytes WeasyPrint's own decoding gives, kept in the
     user's cache folder; a damaged copy there is decoded again, not used."""
     import io
 
     from fontTools.ttLib import woff2
 
-    from guidepub import fonts
+    from guidepub import fontfiles as fonts
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(fonts, "DECODED", {})
     data = (ROOT / "node_modules/@fontsource/atkinson-hyperlegible/files/"

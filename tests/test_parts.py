@@ -128,9 +128,10 @@ def test_an_epub_alone_takes_its_page_list_from_the_kept_parts(guide, tmp_path):
 
 def test_a_clean_build_with_a_plan_lays_out_part_by_part_into_the_same_file(guide, tmp_path, monkeypatch):
     """No plan: the whole book is laid out once. With the plan that build
-    kept: each part alone, one after another, into the same bytes. A plan
-    that does not hold (a part's first page wrong) is found out, and the
-    whole book is laid out again."""
+    kept: each part alone, into the same bytes. A plan that does not hold (a
+    part's first page wrong) is found out, and the parts are laid out again
+    with the plan that layout gave; a plan without a part's page gives way
+    to the whole book's layout."""
     monkeypatch.setattr(plan, "PLANS", {})
     monkeypatch.setattr(plan, "STORE", tmp_path / "plans")
     used, original = [], parts._from_plan
@@ -145,10 +146,16 @@ def test_a_clean_build_with_a_plan_lays_out_part_by_part_into_the_same_file(guid
     assert used == [False, True]
     assert by_parts == whole
     key = next(k for k in plan.PLANS if k[1:] == ("screen", "parts"))
-    wrong = dict(plan.PLANS[key], **{"ch-two": plan.PLANS[key]["ch-two"] + 1})
-    plan.keep(key, wrong)
+    right = plan.PLANS[key]
+    plan.keep(key, dict(right, **{"ch-two": right["ch-two"] + 1}))     # as after an edit that added a page
+    laid, planned = [], parts._lay_out_planned
+    monkeypatch.setattr(parts, "_lay_out_planned", lambda *args: laid.append(1) or planned(*args))
     again, _ = made(guide, tmp_path / "c")
-    assert used == [False, True, False]
+    assert used[2:] == [True] and len(laid) == 2          # laid out with the plan that layout gave
+    assert again == whole
+    plan.keep(key, {k: v for k, v in right.items() if k != "ch-two"})   # no page for a part: the whole book
+    again, _ = made(guide, tmp_path / "d")
+    assert used[3:] == [False]
     assert again == whole
 
 

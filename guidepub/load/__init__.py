@@ -111,7 +111,9 @@ def _cmap(path: Path, mtime: float) -> frozenset[int]:
     from io import BytesIO
 
     from fontTools.ttLib import TTFont
-    with TTFont(BytesIO(data), lazy=True) as font:
+
+    from ..fontfiles import decoded
+    with TTFont(BytesIO(decoded(data)), lazy=True) as font:
         found = sorted(font.getBestCmap())
     try:
         kept.parent.mkdir(parents=True, exist_ok=True)

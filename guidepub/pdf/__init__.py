@@ -87,7 +87,7 @@ class SandboxFetcher(URLFetcher):
             return self._refuse(f"'{url}': a build reads no network resources")
         response = super().fetch(url, headers)
         if scheme == "file" and path.suffix.lower() == ".woff2":
-            try:            # decoded once a machine, as WeasyPrint would (fonts.decoded)
+            try:            # decoded once a machine, as WeasyPrint would (fontfiles.decoded)
                 return URLFetcherResponse(url, decoded(response.read()), {"Content-Type": "font/ttf"})
             finally:
                 response.close()

@@ -98,24 +98,38 @@ def _page_starts(starts: list[int], anchors: list[list[list[str]]]) -> dict[int,
 
 
 def _from_plan(known: dict[str, int] | None, source, head: str, rendered: list[str], tail: str,
-               processes: int = 1):
+               processes: int = 1, tries: int = 2):
     """A clean build without the whole book's layout: when the page plan of
     the last build (plan.py: the page of every element) gives each part's
     first page and every page number the parts print, each part is laid out
     alone (one part's layout in memory at a time; in `processes` processes
     when more than one), and the result is proven: every part starts on its
     planned page and every element the book refers to by page number is on
-    it. (book, pdfs, anchors, logged), or None when the plan does not hold
-    (a whole layout)."""
-    if not known:
-        return None
+    it. When it is not (an edit changed a part's page count), the plan the
+    layout gives is tried once more. (book, pdfs, anchors, logged), or None
+    when no plan holds (a whole layout)."""
     ids = [re.match(r'<[A-Za-z][\w:-]*\s[^>]*?\bid="([^"]+)"', part) for part in rendered]
-    if not all(ids) or any(match.group(1) not in known for match in ids):
+    if not all(ids):
         return None
-    fragments = [plan.written(part, known) for part in rendered]
-    if None in fragments:
-        return None
-    starts = [known[match.group(1)] for match in ids]
+    for _ in range(tries):
+        if not known or any(match.group(1) not in known for match in ids):
+            return None
+        found = _lay_out_planned(known, [match.group(1) for match in ids], source, head, rendered, tail, processes)
+        if not isinstance(found, dict):
+            return found
+        known = found
+    return None
+
+
+def _lay_out_planned(known: dict[str, int], ids: list[str], source, head: str, rendered: list[str], tail: str,
+                     processes: int):
+    """Every part laid out alone with the plan `known`: (book, pdfs,
+    anchors, logged) if the plan holds, else the plan this layout gives
+    (a dict), or None."""
+    # An element the plan has no page for (a heading renamed) is given page
+    # 1 for now: the layout says where it is, and the parts are laid out again.
+    fragments = [plan.written(part, {**dict.fromkeys(plan.referenced(part), 1), **known}) for part in rendered]
+    starts = [known[ident] for ident in ids]
     book = splice.Book(head, fragments, tail, source.css, source.root, list(source.allowed), source.served,
                        starts, [0] * len(rendered), dict(known))
     results: dict[int, tuple] = {}
@@ -135,20 +149,20 @@ def _from_plan(known: dict[str, int] | None, source, head: str, rendered: list[s
             done(lay_out_parts(book, mine))
     else:
         results = {found[0]: found[1:] for found in lay_out_parts(book, range(len(rendered)))}
-    pdfs, anchors, logged, pages = [], [], [], {}
+    pdfs, anchors, logged, pages, first = [], [], [], {}, 1
     for index in range(len(rendered)):
         book.parts[index], pdf, on_pages, count, log = results[index]
         book.counts[index] = count
-        if index + 1 < len(rendered) and starts[index] + count != starts[index + 1]:
-            return None
-        for page, ids_on_page in enumerate(on_pages, starts[index]):
+        for page, ids_on_page in enumerate(on_pages, first):      # where they are, whatever the plan said
             for anchor in ids_on_page:
                 pages.setdefault(anchor, page)
+        first += count
         pdfs.append(pdf)
         anchors.append(on_pages)
         logged += log
-    if any(pages.get(ref) != known.get(ref) for ref in plan.referenced("".join(book.parts))):
-        return None
+    if [pages.get(ident) for ident in ids] != starts or \
+            any(pages.get(ref) != known.get(ref) for ref in plan.referenced("".join(book.parts))):
+        return pages
     book.plan = pages
     return book, pdfs, anchors, logged
 
