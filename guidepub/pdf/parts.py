@@ -1,13 +1,15 @@
 """A PDF edition built part by part, and kept part by part (issue 15).
 
-A clean build lays the whole book out once, writes each part (cover,
-imprint, contents, each front matter part, chapter, back matter part) as
-its own PDF from that layout, and splices the parts into the edition
-(pdf/splice.py). It keeps, beside the outputs (`<out>/.guidepub-parts/<variant>/`),
-each part's PDF, the HTML each part was laid out from, and what the parts
-share: the page plan, each part's first page and page count, and a key of
-everything else the layout read (stylesheet, fonts, images, code,
-toolchain).
+A part is a child of the book's <body>: cover, imprint, contents, each
+front matter part, chapter, back matter part. A clean build with a page
+plan from an earlier build lays each part out alone (_from_plan; a long
+guide's parts in one process a core) and proves the plan; without one, it
+lays the whole book out once and writes each part's PDF from that layout.
+Either way the parts are spliced into the edition (pdf/splice.py), and
+kept beside the outputs (`<out>/.guidepub-parts/<variant>/`): each part's
+PDF, the HTML each part was laid out from, and what the parts share: the
+page plan, each part's first page and page count, and a key of everything
+else the layout read (stylesheet, fonts, images, code, toolchain).
 
 The next build renders the book again and compares it with what was kept,
 part by part. When one part changed (an edit in one chapter), it lays that
@@ -44,9 +46,9 @@ FILE_URL = re.compile(r"""url\(\s*['"]?(file://[^'")]+)""")
 
 @dataclass
 class Made:
-    """A PDF edition written, and how: "clean" (the whole book laid out),
-    "part" (one part laid out again), "kept" (every part kept) or "whole"
-    (not part by part)."""
+    """A PDF edition written, and how: "clean" (every part laid out), "part"
+    (one part laid out again), "kept" (every part kept) or "whole" (not part
+    by part)."""
     how: str
     starts: dict[int, list[str]]          # page -> ids of the elements that begin on it (the EPUB's page list)
     laid: list[int]                       # the parts laid out (by number)

@@ -1,5 +1,5 @@
 """Lay the book out part by part and splice the parts' PDFs into one
-PDF/UA-1 file (issue 15, point 3). Not used by the default build yet.
+PDF/UA-1 file (issue 15, point 3). The build uses it through pdf/parts.py.
 
 A part is a child of <body> (cover, imprint, contents, each front matter
 part, chapter, back matter part): a child of the tag tree's Document. Each
@@ -12,9 +12,10 @@ part's anchor is laid out as a stand-in URI (SCHEME + anchor) and spliced
 back into the named destination the single render writes.
 
 A cold build lays the book out once and writes every part from that layout
-(whole_book_parts); after an edit, refresh() lays out the edited part and
-the parts whose first page or printed numbers it changed (update()). Either
-way the parts splice into the same bytes.
+(whole_book_parts). update() and refresh() lay out an edited part and the
+parts whose first page or printed numbers it changed (tested; the build
+itself, pdf/parts.py, lays out the parts again with the new plan instead).
+Either way the parts splice into the same bytes.
 
 splice(): pages in order; every part's elements under one Document;
 /StructParents renumbered into one ParentTree (pages, then annotations);
