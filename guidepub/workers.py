@@ -45,21 +45,47 @@ def _start(parent: int, scratch: str) -> None:
         os._exit(1)
 
 
+class Workers:
+    """Worker processes started before their jobs are known, so that their
+    start (Python, the modules they import) overlaps the parent's work.
+    Each first runs `warm` (a module-level function: its module is
+    imported). For one run(); close() ends them whether or not they ran."""
+
+    def __init__(self, count: int, warm: Callable[[], None] | None = None):
+        self.count, self.pool = count, None
+        self.scratch = tempfile.mkdtemp(prefix="guidepub-workers-")
+        try:
+            with interrupt.held(), interrupt.starting_children():
+                self.pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"),
+                                                initializer=_start, initargs=(os.getpid(), self.scratch))
+                for _ in range(count if warm is not None else 0):
+                    self.pool.submit(warm)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.pool is not None:
+            stop(self.pool)
+            self.pool = None
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
 def run(function: Callable[..., Any], calls: list[tuple], workers: int,
-        done: Callable[[Any], None], meanwhile: Callable[[], None] | None = None) -> None:
-    """Call function(*args) for every args in `calls`, in `workers` processes,
-    and pass each result to `done` as it arrives; `meanwhile()`, if given,
-    runs in this process while they start and work. If anything goes wrong
-    (a job or `meanwhile` raises, or a signal stops the build) the workers
-    are stopped at once, not after the jobs they are running, and the
-    exception goes on."""
-    pool = None
-    scratch = tempfile.mkdtemp(prefix="guidepub-workers-")
+        done: Callable[[Any], None], meanwhile: Callable[[], None] | None = None,
+        started: Workers | None = None) -> None:
+    """Call function(*args) for every args in `calls`, in `workers` processes
+    (those `started` ahead, if given), and pass each result to `done` as it
+    arrives; `meanwhile()`, if given, runs in this process while they start
+    and work. If anything goes wrong (a job or `meanwhile` raises, or a
+    signal stops the build) the workers are stopped at once, not after the
+    jobs they are running, and the exception goes on. They are ended when
+    their results are in."""
+    team = None
     try:
+        team = started or Workers(workers)
         with interrupt.held(), interrupt.starting_children():
-            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=_start, initargs=(os.getpid(), scratch))
-            pending = {pool.submit(function, *args) for args in calls}
+            pending = {team.pool.submit(function, *args) for args in calls}
         if meanwhile is not None:
             meanwhile()
         while pending:
@@ -68,19 +94,16 @@ def run(function: Callable[..., Any], calls: list[tuple], workers: int,
             for future in finished:
                 done(future.result())
     except BaseException as exc:
-        if pool is not None:
-            stop(pool)
         if isinstance(exc, BrokenProcessPool) and interrupt.received():
             # The same signal reached the workers (sent to the process group) first.
             raise interrupt.Stopped(interrupt.received()) from None
         raise
-    else:
-        # Every result is in: end the idle workers now. An orderly exit would
-        # tear down each interpreter, a book's layout in its heap, and the
-        # build would wait for it (1.1 s for two workers of the real guide).
-        stop(pool)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        # Also when every result is in: end the idle workers now. An orderly
+        # exit would tear down each interpreter, a book's layout in its heap,
+        # and the build would wait for it (1.1 s for two workers of the real guide).
+        if team is not None:
+            team.close()
 
 
 def stop(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:

@@ -160,16 +160,17 @@ def test_a_clean_build_with_a_plan_lays_out_part_by_part_into_the_same_file(guid
 
 
 def test_parts_laid_out_in_worker_processes_give_the_same_file(guide, tmp_path, monkeypatch):
-    """A clean build with a plan, its parts laid out in two worker
-    processes (on any machine: the cost model is told the guide is long),
-    makes the file the build in one process makes; no worker outlives it."""
+    """A clean build with a plan, its parts laid out in this process and a
+    worker started ahead (on any machine: the cost model is told the guide
+    is long), makes the file the build in one process makes; no worker
+    outlives it, used or not."""
     import os
 
     from guidepub import pipeline
     used, original = [], parts._from_plan
 
     def recording(*args):
-        used.append(args[-1])
+        used.append(args[5])                               # processes
         return original(*args)
     monkeypatch.setattr(parts, "_from_plan", recording)
     made(guide, tmp_path / "a")                           # keeps the plan
@@ -185,6 +186,10 @@ def test_parts_laid_out_in_worker_processes_give_the_same_file(guide, tmp_path, 
     assert two == one
     parts_count = len(json.loads((tmp_path / "c" / parts.STORE / "screen" / "parts.json").read_text())["parts"])
     assert 0 < len(here) < parts_count            # this process laid out its share, a worker the rest
+    monkeypatch.setattr(plan, "PLANS", {})                # no plan: the workers started ahead go unused
+    monkeypatch.setattr(plan, "STORE", tmp_path / "no-plans")
+    whole, _ = made(guide, tmp_path / "d")
+    assert whole == one
     # Python's own resource tracker (one for the interpreter, which ends with it) may stay
     children = [open(f"/proc/{p}/cmdline").read() for p in os.listdir("/proc") if p.isdigit()
                 and open(f"/proc/{p}/stat").read().split()[3] == str(os.getpid())]

@@ -60,19 +60,37 @@ def build(guide, renderer, variant, target: Path, out: Path, families, reuse: bo
     can, keeping its parts in `out` (and using what was kept there, if
     `reuse`: else the build is a clean one). A clean build with a known
     plan lays the parts out in `processes` processes."""
+    folder = out / STORE / variant.name
+    warm = None
+    if processes > 1 and not (reuse and (folder / "parts.json").is_file()):
+        # A clean build is likely: start the workers now, while the book is rendered.
+        from .. import workers
+        warm = workers.Workers(processes - 1, _warm)
+    try:
+        return _build(guide, renderer, variant, target, folder, families, reuse, processes, [warm] if warm else [])
+    finally:
+        if warm is not None:
+            warm.close()
+
+
+def _warm() -> None:
+    """A worker's first job: nothing; unpickled, it imports this module (WeasyPrint)."""
+
+
+def _build(guide, renderer, variant, target: Path, folder: Path, families, reuse: bool, processes: int,
+           started: list) -> Made:
     from . import book_source, layout_book, page_starts, write_pdf
     source = book_source(guide, renderer, variant)
     head, rendered, tail = splice.split(source.html)
     key = _key(source, variant.name, head, tail)
     sources = [_part_key(part, source) for part in rendered]
-    folder = out / STORE / variant.name
     kept = _recall(folder, key, len(rendered)) if reuse else None
     if kept is not None:
         made = _update(kept, folder, source, rendered, sources, target, families, variant.name)
         if made is not None:
             return made
     planned = (str(guide.root.resolve()), variant.name, "parts")
-    found = _from_plan(plan.recall(planned), source, head, rendered, tail, processes)
+    found = _from_plan(plan.recall(planned), source, head, rendered, tail, processes, started)
     if found is not None:                       # every part laid out alone, with the plan's numbers
         book, pdfs, anchors, logged = found
     else:                                       # the whole book laid out once, each part written from it
@@ -100,7 +118,7 @@ def _page_starts(starts: list[int], anchors: list[list[list[str]]]) -> dict[int,
 
 
 def _from_plan(known: dict[str, int] | None, source, head: str, rendered: list[str], tail: str,
-               processes: int = 1, tries: int = 2):
+               processes: int = 1, started: list | None = None, tries: int = 2):
     """A clean build without the whole book's layout: when the page plan of
     the last build (plan.py: the page of every element) gives each part's
     first page and every page number the parts print, each part is laid out
@@ -116,7 +134,8 @@ def _from_plan(known: dict[str, int] | None, source, head: str, rendered: list[s
     for _ in range(tries):
         if not known or any(match.group(1) not in known for match in ids):
             return None
-        found = _lay_out_planned(known, [match.group(1) for match in ids], source, head, rendered, tail, processes)
+        found = _lay_out_planned(known, [match.group(1) for match in ids], source, head, rendered, tail, processes,
+                                 started if started is not None else [])
         if not isinstance(found, dict):
             return found
         known = found
@@ -124,10 +143,11 @@ def _from_plan(known: dict[str, int] | None, source, head: str, rendered: list[s
 
 
 def _lay_out_planned(known: dict[str, int], ids: list[str], source, head: str, rendered: list[str], tail: str,
-                     processes: int):
+                     processes: int, started: list):
     """Every part laid out alone with the plan `known`: (book, pdfs,
     anchors, logged) if the plan holds, else the plan this layout gives
-    (a dict), or None."""
+    (a dict). `started`: workers started ahead (workers.Workers), taken
+    from the list when used."""
     # An element the plan has no page for (a heading renamed) is given page
     # 1 for now: the layout says where it is, and the parts are laid out again.
     fragments = [plan.written(part, {**dict.fromkeys(plan.referenced(part), 1), **known}) for part in rendered]
@@ -145,8 +165,9 @@ def _lay_out_planned(known: dict[str, int], ids: list[str], source, head: str, r
         def done(found: list[tuple]) -> None:
             results.update((found_part[0], found_part[1:]) for found_part in found)
         if theirs:
+            team = started.pop() if started and started[-1].count == len(theirs) else None
             workers.run(lay_out_parts, [(book, chunk) for chunk in theirs], len(theirs), done,
-                        meanwhile=lambda: done(lay_out_parts(book, mine)))
+                        meanwhile=lambda: done(lay_out_parts(book, mine)), started=team)
         else:
             done(lay_out_parts(book, mine))
     else:
@@ -190,10 +211,11 @@ def lay_out_parts(book: splice.Book, indexes) -> list[tuple]:
     return found
 
 
-# What a worker spends starting (Python, WeasyPrint, the stylesheet: about
-# 0.9 s here), in characters of the book's HTML this process lays out
-# meanwhile (about 60,000 a second here; both scale with the machine).
-HEAD_START = 50_000
+# What a worker spends starting (the stylesheet, and whatever of its start
+# (Python, WeasyPrint: 0.6 s here) the rendering of the book did not
+# cover), in characters of the book's HTML this process lays out meanwhile
+# (about 60,000 a second here; both scale with the machine).
+HEAD_START = 30_000
 
 
 def _chunks(fragments: list[str], count: int, head_start: float = 0.0) -> list[list[int]]:
