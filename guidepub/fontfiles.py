@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 from pathlib import Path
 
-from .load.files import user_cache
+from .load.files import keep_file, user_cache
 
 DECODED: dict[str, bytes] = {}      # sha256 of a WOFF2 font -> the font WeasyPrint would decode it to
 
@@ -43,14 +42,7 @@ def decoded(data: bytes) -> bytes:
     out = io.BytesIO()
     woff2.decompress(io.BytesIO(data), out)
     font = DECODED[key] = out.getvalue()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{key}-{hashlib.sha256(font).hexdigest()}.ttf"
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(font)
-        os.replace(temporary, path)
-    except OSError:
-        pass                    # a cache: the next process decodes it again
+    keep_file(folder / f"{key}-{hashlib.sha256(font).hexdigest()}.ttf", font)
     return font
 
 

@@ -19,7 +19,7 @@ from ..errors import GuideError, Problems
 from ..model import COLOUR_ROLES, Brand, Document, Font, Guide, GuideMeta, ResourceList, Target, VariantList
 from .documents import DocumentReader, resolve_links
 from . import figures
-from .files import MAX_GUIDE_BYTES, MAX_IMAGE_BYTES, Refused, inside, read_limited, read_text, user_cache
+from .files import MAX_GUIDE_BYTES, MAX_IMAGE_BYTES, Refused, inside, keep_file, read_limited, read_text, user_cache
 from .statement import statement_parts
 from .yamlio import key_line, load_model, load_model_with_node, node_line
 
@@ -99,7 +99,6 @@ def _cmap(path: Path, mtime: float) -> frozenset[int]:
     cache, under the file's digest."""
     import hashlib
     import json
-    import os
     data = path.read_bytes()
     kept = user_cache("cmaps") / f"{hashlib.sha256(data).hexdigest()}.json"
     try:
@@ -115,13 +114,7 @@ def _cmap(path: Path, mtime: float) -> frozenset[int]:
     from ..fontfiles import decoded
     with TTFont(BytesIO(decoded(data)), lazy=True) as font:
         found = sorted(font.getBestCmap())
-    try:
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        temporary = kept.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(found), encoding="utf-8")
-        os.replace(temporary, kept)
-    except OSError:
-        pass
+    keep_file(kept, json.dumps(found).encode())
     return frozenset(found)
 
 

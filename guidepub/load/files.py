@@ -140,3 +140,19 @@ def user_cache(name: str) -> Path:
     file. What is kept there is named by the digest of what it was made
     from, and its form is checked when read back."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "guidepub" / name
+
+
+def keep_file(path: Path, data: bytes) -> None:
+    """Write a cache's file whole or not at all (a temporary file beside it,
+    then renamed). A cache is a hint: a failure to write costs the next
+    build only time, so it is not an error."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except OSError:
+        try:
+            temporary.unlink(missing_ok=True)
+        except OSError:
+            pass

@@ -27,14 +27,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from ..load.files import MAX_IMAGE_BYTES, Refused, read_limited
+from ..load.files import MAX_IMAGE_BYTES, Refused, keep_file, read_limited
 from . import plan, splice
 from .flow import flow_past
 
@@ -374,20 +373,14 @@ def _recall(folder: Path, key: str, count: int) -> dict | None:
 def _keep(folder: Path, state: dict, pdfs: list[bytes]) -> None:
     """Keep the parts for the next build (a hint: a failure to write loses
     only speed). Each PDF under its digest; parts.json last, replaced whole."""
+    digests = [hashlib.sha256(data).hexdigest() for data in pdfs]
+    for digest, data in zip(digests, pdfs):
+        if not (folder / f"{digest}.pdf").is_file():
+            keep_file(folder / f"{digest}.pdf", data)
+    keep_file(folder / "parts.json", json.dumps({**state, "pdfs": digests}).encode())
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        digests = [hashlib.sha256(data).hexdigest() for data in pdfs]
-        for digest, data in zip(digests, pdfs):
-            path = folder / f"{digest}.pdf"
-            if not path.is_file():
-                temporary = path.with_suffix(f".{os.getpid()}.tmp")
-                temporary.write_bytes(data)
-                os.replace(temporary, path)
-        temporary = folder / f"parts.{os.getpid()}.tmp"
-        temporary.write_text(json.dumps({**state, "pdfs": digests}), encoding="utf-8")
-        os.replace(temporary, folder / "parts.json")
         for old in folder.iterdir():
-            if old.suffix == ".pdf" and old.stem not in digests or old.suffix == ".tmp":
+            if old.suffix == ".pdf" and old.stem not in digests:
                 old.unlink(missing_ok=True)
     except OSError:
         pass
