@@ -27,12 +27,15 @@ from typing import Any, Callable
 from . import interrupt
 
 PR_SET_PDEATHSIG = 1
+SYSTEM_TEMP = "GUIDEPUB_SYSTEM_TEMP"    # a worker's real temporary folder (its own is the build's scratch)
 
 
 def _start(parent: int, scratch: str) -> None:
     """First thing in each worker: ignore Ctrl+C (the parent handles it),
     die by default on SIGTERM and SIGHUP, die when the parent does, and keep
-    temporary files in `scratch`."""
+    temporary files in `scratch` (what is kept between builds, such as page
+    plans, in the system's temporary folder: SYSTEM_TEMP)."""
+    os.environ[SYSTEM_TEMP] = tempfile.gettempdir()
     tempfile.tempdir = scratch
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)

@@ -92,3 +92,12 @@ def test_numbers_weasyprint_left_unsettled_are_laid_out_again():
     right = css.replace('" (page 99)"', '" (page " target-counter(attr(data-ref), page) ")"')
     document, _ = plan.lay_out(html, lambda text: layouts.append(text) or layout(text, right, MINI))
     assert plan.printed(document) == {"end": 2} and len(layouts) == 1
+
+
+def test_a_worker_keeps_plans_where_the_build_process_does():
+    """A variant laid out in a worker process keeps its plan in the system's
+    temporary folder, not in the build's scratch folder (removed after it)."""
+    from guidepub import workers
+    found: list = []
+    workers.run(plan.store, [()], 1, found.append)
+    assert found == [plan.STORE]

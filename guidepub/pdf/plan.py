@@ -67,7 +67,13 @@ def holds(document, html: str, plan: dict[str, int]) -> dict[str, int] | None:
     return pages
 
 
-STORE = Path(tempfile.gettempdir()) / "guidepub-plans"
+# The system's temporary folder, also in a build's worker process, whose own
+# is a scratch folder removed after the build (workers.py).
+STORE = Path(os.environ.get("GUIDEPUB_SYSTEM_TEMP") or tempfile.gettempdir()) / "guidepub-plans"
+
+
+def store() -> Path:
+    return STORE
 
 
 def _file(key: tuple) -> Path:
