@@ -18,7 +18,6 @@ from lxml import etree
 from weasyprint.text.ffi import ffi, fontconfig, pangoft2
 from weasyprint.text.fonts import FontConfiguration
 
-from .fontfiles import DECODED, decoded, font_cache  # noqa: F401 (the PDF stage's fetcher uses them)
 from .model import Brand, Font
 
 CODE_ELEMENTS = {"code", "pre", "kbd", "samp"}

@@ -15,7 +15,8 @@ from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from ..errors import GuideError, Problem, Problems
-from ..fonts import BrandFontConfiguration, book_families, decoded
+from ..fontfiles import decoded
+from ..fonts import BrandFontConfiguration, book_families
 from ..model import Guide, Variant
 from ..outputs import atomic_path, final_path
 from .fixups import complete_tags

@@ -117,10 +117,6 @@ def book_of(document, logged, html: str, source):
     from .. import pdf as stage
     from .printready import bleeds
     css = source.css
-
-    def run(planned: str):
-        return stage.layout(planned, css, source.root, source.allowed, source.served)
-
     if bleeds(document):
         raise ValueError("a print-ready edition is made from the whole book's layout (printready.py): not spliced")
     if unsafe(css):
@@ -133,7 +129,7 @@ def book_of(document, logged, html: str, source):
 
         def recording(planned):
             laid["html"] = planned
-            return run(planned)
+            return stage.layout(planned, css, source.root, source.allowed, source.served)
         document, logged = plan.lay_out(html, recording, None, plan.pages_of(document))
         if 'data-page="' not in laid["html"]:
             raise ValueError("the page numbers do not settle: no page plan holds")
