@@ -93,27 +93,34 @@ class Lettering:
             found = next((f for f in files if ord(char) in _font(f)[1]), None)
             yield (found, _font(found)[1][ord(char)]) if found else (files[0], ".notdef")
 
-    def width(self, text: str, size: float, weight: int) -> float:
-        return self.path(text, size, weight, 0, 0)[1]
-
-    def path(self, text: str, size: float, weight: int, x: float, y: float) -> tuple[str, float]:
-        """Path data for `text` with its baseline starting at (x, y), and its width."""
-        from fontTools.pens.svgPathPen import SVGPathPen
-        from fontTools.pens.transformPen import TransformPen
-        parts: list[str] = []
-        pen_x = 0.0
-        previous = None
+    def _placed(self, text: str, size: float, weight: int) -> tuple[list, float]:
+        """`text` set at `size`: each glyph as (its font's glyph set, its
+        name, scale, x), and the width."""
+        placed, pen_x, previous = [], 0.0, None
         for file, glyph in self._glyphs(text, weight):
             font, _, glyphs, units, kerning = _font(file)
             scale = size / units
             if previous and previous[0] == file:
                 pen_x += kerning.get((previous[1], glyph), 0) * scale
+            placed.append((glyphs, glyph, scale, pen_x))
+            pen_x += font["hmtx"][glyph][0] * scale
+            previous = (file, glyph)
+        return placed, pen_x
+
+    def width(self, text: str, size: float, weight: int) -> float:
+        return self._placed(text, size, weight)[1]
+
+    def path(self, text: str, size: float, weight: int, x: float, y: float) -> tuple[str, float]:
+        """Path data for `text` with its baseline starting at (x, y), and its width."""
+        from fontTools.pens.svgPathPen import SVGPathPen
+        from fontTools.pens.transformPen import TransformPen
+        placed, width = self._placed(text, size, weight)
+        parts: list[str] = []
+        for glyphs, glyph, scale, pen_x in placed:
             pen = SVGPathPen(glyphs, ntos=lambda v: f"{v:.1f}".rstrip("0").rstrip("."))
             glyphs[glyph].draw(TransformPen(pen, (scale, 0, 0, -scale, x + pen_x, y)))
             parts.append(pen.getCommands())
-            pen_x += font["hmtx"][glyph][0] * scale
-            previous = (file, glyph)
-        return "".join(p for p in parts if p), pen_x
+        return "".join(p for p in parts if p), width
 
     def wrap(self, text: str, size: float, weight: int, width: float) -> list[str]:
         """Lines of `text` no wider than `width` (a word wider than it stands alone)."""

@@ -3,6 +3,7 @@ attributes, definition lists and one container per block type."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -48,6 +49,7 @@ BLOCK_TYPES: dict[str, BlockType] = {b.name: b for b in (
 CHAPTER_PARTS = frozenset({"key-points", "activity", "case-study", "self-check", "resources"})
 
 
+@functools.lru_cache(maxsize=256)         # called for every token, often: the types are few
 def block_name(token_type: str) -> str | None:
     """`container_key-points_open` -> `key-points`."""
     for suffix in ("_open", "_close"):

@@ -192,7 +192,9 @@ PARTS = "the others kept"      # in the step that says which parts of a PDF were
 def _laid_out(made) -> str:
     if not made.laid:
         return "no part changed, every part kept"
-    return f"part {made.laid[0] + 1} laid out again, {PARTS}"
+    numbers = [str(n + 1) for n in made.laid]
+    which = f"part {numbers[0]}" if len(numbers) == 1 else f"parts {', '.join(numbers[:-1])} and {numbers[-1]}"
+    return f"{which} laid out again, {PARTS}"
 
 
 def _run_job(project: Project, guide: Guide, job: Job) -> list[str]:
@@ -224,6 +226,12 @@ def build(project: Project, variants: list[str] | None = None,
     The bytes are the same either way. Raises GuideError for anything wrong
     with the input; outputs from an earlier build stay in place unless this
     one succeeds."""
+    with worker_pool.spaced_collections():
+        return _build(project, variants, step, use_cache, processes)
+
+
+def _build(project: Project, variants: list[str] | None, step: Callable[[str], None], use_cache: bool,
+           processes: int | None) -> Built:
     step("Loading and validating content")
     guide = load(project.content, project.styles / "brand.yaml")
     chosen = choose(guide, variants)

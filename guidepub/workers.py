@@ -12,6 +12,7 @@ which the parent removes once they have ended, however they ended."""
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import shutil
@@ -21,13 +22,30 @@ import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from typing import Any, Callable
 
 from . import interrupt
 
 PR_SET_PDEATHSIG = 1
 SYSTEM_TEMP = "GUIDEPUB_SYSTEM_TEMP"    # a worker's real temporary folder (its own is the build's scratch)
+# A build makes millions of short-lived objects while it holds the guide's
+# (tokens, boxes, PDF objects): with Python's default thresholds (700, 10,
+# 10) the collector walks the live ones again and again, a fifth of a
+# one-chapter rebuild of a long guide. Collections a seventieth as often
+# bound the garbage no less (bench: the ten-times guide's peak is unchanged).
+GC_THRESHOLD = (50_000, 20, 20)
+
+
+@contextmanager
+def spaced_collections():
+    """Collect garbage less often (GC_THRESHOLD) while the block runs."""
+    before = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _start(parent: int, scratch: str) -> None:
@@ -37,6 +55,7 @@ def _start(parent: int, scratch: str) -> None:
     plans, in the system's temporary folder: SYSTEM_TEMP)."""
     os.environ[SYSTEM_TEMP] = tempfile.gettempdir()
     tempfile.tempdir = scratch
+    gc.set_threshold(*GC_THRESHOLD)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

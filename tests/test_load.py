@@ -253,3 +253,59 @@ def test_build_date_from_source_date_epoch_then_git_then_edition(monkeypatch, gu
     with pytest.raises(GuideError) as info:
         load(MINI, BRAND)
     assert info.value.problems[0].code == "BUILD-DATE"
+
+
+def test_a_document_read_again_gets_tokens_of_its_own(monkeypatch):
+    """`watch` reads the guide after every save: a document parsed before
+    comes from this process's cache, as its own copy (reading numbers and
+    marks the tokens), and the same as a fresh parse."""
+    from guidepub.load import documents
+    monkeypatch.setattr(documents, "PARSED", {})
+    first = load(MINI, BRAND)
+    assert len(documents.PARSED) == len(first.documents)
+    parses = []
+    monkeypatch.setattr(documents.DocumentReader, "__init__", _counting(documents.DocumentReader.__init__, parses))
+    second = load(MINI, BRAND)
+    assert parses and all(md.calls == 0 for md in parses)              # every document from the cache
+    for a, b in zip(first.documents, second.documents):
+        assert [t.as_dict() for t in a.tokens] == [t.as_dict() for t in b.tokens]
+        assert not set(map(id, a.tokens)) & set(map(id, b.tokens))
+        assert a.headings == b.headings and a.title_inline.as_dict() == b.title_inline.as_dict()
+
+
+def _counting(init, readers):
+    """DocumentReader.__init__, its parser counting its parse() calls."""
+    def counted(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        parse = self.md.parse
+
+        class Counted:
+            calls = 0
+
+            def parse(self, *a, **k):
+                Counted.calls += 1
+                return parse(*a, **k)
+        self.md = Counted()
+        readers.append(Counted)
+    return counted
+
+
+def test_yaml_is_read_by_libyaml_and_errors_by_the_python_parser(monkeypatch):
+    """libyaml reads what parses (a fifth of the time); what it refuses is
+    read again by PyYAML's own parser, so messages and lines are its."""
+    from guidepub.load import yamlio
+    assert yamlio.FAST is not None                       # PyYAML built with libyaml, as pinned
+    fast = []
+    monkeypatch.setattr(yamlio, "_read_fast", lambda *a, _f=yamlio._read_fast: fast.append(1) or _f(*a))
+    data, node = yamlio.read_yaml(Path("x.yaml"), "id: ch-one\ntitle: One\nlist:\n  - a\n  - b\n")
+    assert fast == [1] and data == {"id": "ch-one", "title": "One", "list": ["a", "b"]}
+    assert yamlio.node_line(node, ("list", 1)) == 5
+    with pytest.raises(GuideError) as caught:
+        yamlio.read_yaml(Path("x.yaml"), "id: ch-one\ntitle: [One\n")
+    monkeypatch.setattr(yamlio, "FAST", None)
+    with pytest.raises(GuideError) as python:
+        yamlio.read_yaml(Path("x.yaml"), "id: ch-one\ntitle: [One\n")
+    assert str(caught.value) == str(python.value) and "x.yaml:2" in str(caught.value)
+    with pytest.raises(GuideError) as twice:
+        yamlio.read_yaml(Path("x.yaml"), "id: a\nid: b\n")
+    assert "appears twice" in str(twice.value)

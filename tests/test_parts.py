@@ -1,8 +1,10 @@
 """The build part by part (guidepub/pdf/parts.py): an edit in one chapter
 lays out that part alone and splices it with the parts the last build kept,
 and the PDF and EPUB are the very files a clean build of the same sources
-makes. Anything else (a part that changes its page count, two parts
-changed, a damaged store) is a clean build, with the same result."""
+makes. A few parts changed (a heading renamed: its chapter and the
+contents) are laid out again each alone, the same way. Anything else (a
+part that changes its page count, many parts changed, a damaged store) is a
+clean build, with the same result."""
 
 from __future__ import annotations
 
@@ -70,9 +72,29 @@ def test_a_part_that_changes_its_page_count_is_a_clean_build(guide, tmp_path):
     assert files == clean(guide, tmp_path)
 
 
-def test_two_parts_changed_is_a_clean_build(guide, tmp_path):
+def test_a_renamed_heading_lays_out_its_chapter_and_the_contents(guide, tmp_path):
+    """The heading's id changes with its text: the contents refer to an
+    element no kept part has, so they wait for the chapter's layout, and
+    print its page."""
     out = tmp_path / "dist"
     made(guide, out)
+    kept = json.loads((out / parts.STORE / "screen" / "parts.json").read_text(encoding="utf-8"))
+    number = {ident: n + 1 for n, part in enumerate(kept["parts"]) for ident in ("toc", "ch-one", "ch-two")
+              if f'id="{ident}"' in part}
+    edit(guide / "one.md", "Some text with a note.", "Some other text with a note.")
+    two = (guide / "two.md").read_text(encoding="utf-8")
+    (guide / "two.md").write_text(two.replace("## ", "## New ", 1), encoding="utf-8")
+    files, steps = made(guide, out)
+    laid = sorted(number.values())
+    assert [step for step in steps if KEPT in step] == [
+        f"Screen and home printing: parts {laid[0]}, {laid[1]} and {laid[2]} {KEPT}"]
+    assert files == clean(guide, tmp_path)
+
+
+def test_many_parts_changed_is_a_clean_build(guide, tmp_path, monkeypatch):
+    out = tmp_path / "dist"
+    made(guide, out)
+    monkeypatch.setattr(parts, "MAX_CHANGED", 1)
     edit(guide / "one.md", "Some text with a note.", "Some other text with a note.")
     two = (guide / "two.md").read_text(encoding="utf-8")
     (guide / "two.md").write_text(two.replace("## ", "## New ", 1), encoding="utf-8")
@@ -194,3 +216,41 @@ def test_parts_laid_out_in_worker_processes_give_the_same_file(guide, tmp_path, 
     children = [open(f"/proc/{p}/cmdline").read() for p in os.listdir("/proc") if p.isdigit()
                 and open(f"/proc/{p}/stat").read().split()[3] == str(os.getpid())]
     assert [c for c in children if "resource_tracker" not in c] == []
+
+
+def test_merged_fonts_are_kept_and_checked(guide, tmp_path, monkeypatch):
+    """Merging the parts' font subsets (pdf/subsets.py) is done again only
+    when a part's glyphs change: an edit that keeps them uses the merged
+    programs the last build kept; a kept program that does not match its
+    digest is made again. The file is a clean build's either way."""
+    from guidepub.pdf import subsets
+    out = tmp_path / "dist"
+    made(guide, out)
+    store = out / parts.STORE / "screen"
+    kept = json.loads((store / "parts.json").read_text(encoding="utf-8"))["fonts"]
+    assert kept and all((store / f"{digest}.ttf").is_file() for digest in kept.values())
+    merges, merge = [], subsets.merged_program
+    monkeypatch.setattr(subsets, "merged_program", lambda data: merges.append(1) or merge(data))
+    edit(guide / "one.md", "Some text with a note.", "Some note with a text.")     # the same letters
+    files, steps = made(guide, out)
+    assert any(KEPT in step for step in steps) and merges == []
+    assert files == clean(guide, tmp_path)
+    merges.clear()                                       # the clean build merged its own
+    for path in store.glob("*.ttf"):
+        path.write_bytes(path.read_bytes()[:-10] + b"0123456789")       # planted or damaged
+    edit(guide / "one.md", "Some note with a text.", "Some text with a note.")
+    files, steps = made(guide, out)
+    assert any(KEPT in step for step in steps) and len(merges) == len(kept)      # made again, not trusted
+    assert files == clean(guide, tmp_path)
+    assert sorted(p.stem for p in store.glob("*.ttf")) == sorted(
+        json.loads((store / "parts.json").read_text(encoding="utf-8"))["fonts"].values())
+
+
+def test_a_build_spaces_garbage_collections_and_puts_them_back(guide, tmp_path):
+    import gc
+    from guidepub import workers
+    before = gc.get_threshold()
+    seen = []
+    build(Project.at(ROOT, guide, tmp_path / "dist"), step=lambda _: seen.append(gc.get_threshold()))
+    assert seen and all(threshold == workers.GC_THRESHOLD for threshold in seen)
+    assert gc.get_threshold() == before != workers.GC_THRESHOLD

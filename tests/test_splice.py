@@ -45,7 +45,7 @@ class Made:
             part, logged = splice.lay_out_part(self.book, index)
             assert len(part.pages) == self.book.counts[index], f"part {index} has another page count alone"
             self.logged += logged
-            self.parts.append(splice.part_pdf(part))
+            self.parts.append(splice.part_pdf(part, index))
         splice.splice(self.parts, self.spliced)
 
 
@@ -178,9 +178,9 @@ def test_one_tree_one_parent_tree(made):
         assert pages == list(range(len(pdf.pages)))
         assert sorted(pages + annotations) == keys == list(range(len(keys)))
         assert int(tree.ParentTreeNextKey) == len(keys)
-        ids = [str(e.ID) for e in splice._elements(document) if "/ID" in e]
+        ids = [str(e.ID) for e in _elements(document) if "/ID" in e]
         assert len(ids) == len(set(ids))
-        headers = {str(h) for e in splice._elements(document)
+        headers = {str(h) for e in _elements(document)
                    if isinstance(e.get("/A"), pikepdf.Dictionary) for h in e.A.get("/Headers", [])}
         assert headers <= set(ids)
         with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
@@ -189,6 +189,17 @@ def test_one_tree_one_parent_tree(made):
             assert pdf.pdf_version == single.pdf_version
             assert sorted(pdf.Root.keys()) == sorted(single.Root.keys())
             assert {k: str(v) for k, v in pdf.docinfo.items()} == {k: str(v) for k, v in single.docinfo.items()}
+
+
+def _elements(element):
+    """Every structure element under `element` (and it), depth first."""
+    stack = [element]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pikepdf.Dictionary) and node.get("/Type") not in ("/MCR", "/OBJR"):
+            yield node
+            kids = node.get("/K")
+            stack.extend(reversed(list(kids)) if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else [])
 
 
 def fonts(path: Path) -> dict[str, list]:
@@ -265,7 +276,7 @@ def test_an_edited_part_spliced_is_the_single_render_of_the_edit(made, tmp_path)
     document, logged, stale = splice.update(book, index, edited)
     assert stale == [] and not logged
     parts = list(made.parts)
-    parts[index] = splice.part_pdf(document)
+    parts[index] = splice.part_pdf(document, index)
     splice.splice(parts, tmp_path / "spliced.pdf")
     whole = book.head + "\n" + "\n".join(book.parts) + "\n" + book.tail
     single, logged = layout(whole, book.css, book.base, book.allowed, book.served)

@@ -4,6 +4,8 @@ on. Every problem names its file and line."""
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 import re
 import unicodedata
 from pathlib import Path
@@ -37,6 +39,29 @@ RESERVED_IDS = {"cover", "imprint", "imprint-title", "imprint-cite", "imprint-ac
 RESERVED_ID = re.compile(r"^(page|whats-new)-\d+$")    # page-break markers; editions on the changelog page
 RAW_HTML = re.compile(r"</?(?:a|abbr|b|br|div|em|font|h[1-6]|i|iframe|img|li|object|ol|p|script|span|"
                       r"strong|style|sub|sup|table|td|th|tr|u|ul|embed|form|input|svg|math)\b[^>]*>", re.I)
+
+
+# Documents parsed by this process (`watch` rebuilds after every save): the
+# parser's tokens by the digest of what they were parsed from, pickled, so
+# every read gets tokens of its own to number and check. Never on disk.
+PARSED: dict[str, bytes] = {}
+MAX_PARSED = 4096
+
+
+def parse(md, text: str, env: dict) -> list[Token]:
+    """md.parse(text, env), or the tokens this process parsed from the same text before."""
+    key = hashlib.sha256(repr((sorted(env.items()), text)).encode()).hexdigest()
+    if key in PARSED:
+        tokens, added = pickle.loads(PARSED[key])
+        env.update(added)
+        return tokens
+    before = set(env)
+    tokens = md.parse(text, env)
+    if len(PARSED) >= MAX_PARSED:
+        PARSED.clear()
+    PARSED[key] = pickle.dumps((tokens, {k: v for k, v in env.items() if k not in before}),
+                               protocol=pickle.HIGHEST_PROTOCOL)
+    return tokens
 
 
 def normal_id(ident: str) -> str:
@@ -93,7 +118,7 @@ class DocumentReader:
             self.problems.add("CONTENT-EMPTY", "the file has front matter but no text", path, body_offset + 1,
                               "write the chapter, or take it out of guide.yaml until it is ready")
         env = {"docId": meta.id, TITLE: meta.title}
-        tokens = self.md.parse(text[match.end():], env)
+        tokens = parse(self.md, text[match.end():], env)
         meta, title = self._title(meta, env[TITLE_INLINE], path, (node_line(node, ("title",)) or 1) + 1,
                                   body_offset)
         doc = Document(meta=meta, path=path, part=part, number=number, tokens=tokens,

@@ -83,6 +83,12 @@ def check_glyphs(doc: Document, lines: list[str], glyphs: dict[str, frozenset[in
             texts.append((tok.content, start, ("monospace",)))
         elif tok.type == "table_open" and tok.attrGet("caption"):
             texts.append((str(tok.attrGet("caption")), start, ("body",)))
+    by_roles: dict[tuple[str, ...], set[str]] = {}      # each character once: most texts lack nothing
+    for text, _, roles in texts:
+        by_roles.setdefault(roles, set()).update(text)
+    if all(ord(ch) in glyphs[role] or _needs_no_glyph(ch)
+           for roles, chars in by_roles.items() for ch in chars for role in roles):
+        return
     reported: set[str] = set()
     for text, start, roles in texts:
         for ch in dict.fromkeys(text):          # in the order of the text, so reports are stable

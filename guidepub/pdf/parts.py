@@ -84,8 +84,9 @@ def _build(guide, renderer, variant, target: Path, folder: Path, families, reuse
     key = _key(source, variant.name, head, tail)
     sources = [_part_key(part, source) for part in rendered]
     kept = _recall(folder, key, len(rendered)) if reuse else None
+    fonts = _kept_fonts(folder) if reuse else {}
     if kept is not None:
-        made = _update(kept, folder, source, rendered, sources, target, families, variant.name)
+        made = _update(kept, folder, source, rendered, sources, target, families, variant.name, fonts)
         if made is not None:
             return made
     planned = (str(guide.root.resolve()), variant.name, "parts")
@@ -104,11 +105,11 @@ def _build(guide, renderer, variant, target: Path, folder: Path, families, reuse
         starts = page_starts(document)
         anchors = [[starts[page] for page in range(start, start + count)]
                    for start, count in zip(book.starts, book.counts)]
-    splice_to(pdfs, logged, target, families)
+    fonts = splice_to(pdfs, logged, target, families, fonts)
     plan.keep(planned, book.plan)
     _keep(folder, {"format": FORMAT, "key": key, "sources": sources, "head": book.head, "parts": book.parts,
                    "tail": book.tail, "starts": book.starts, "counts": book.counts, "plan": book.plan,
-                   "anchors": anchors}, pdfs)
+                   "anchors": anchors}, pdfs, fonts)
     return Made("clean", _page_starts(book.starts, anchors), list(range(len(book.parts))))
 
 
@@ -203,7 +204,7 @@ def lay_out_parts(book: splice.Book, indexes) -> list[tuple]:
     found = []
     for index in indexes:
         document, log = lay_out(book, index, book.parts[index])
-        found.append((index, book.parts[index], splice.part_pdf(document),
+        found.append((index, book.parts[index], splice.part_pdf(document, index),
                       [list(page.anchors) for page in document.pages], len(document.pages),
                       [Logged(record.getMessage()) for record in log]))
         del document
@@ -242,36 +243,50 @@ def kept_starts(guide, renderer, variant, out: Path) -> dict[int, list[str]] | N
     return _page_starts(kept["starts"], kept["anchors"])
 
 
+MAX_CHANGED = 4     # more parts changed: laid out again from the plan, in parallel (a clean build)
+
+
 def _update(kept: dict, folder: Path, source, rendered: list[str], sources: list[str], target: Path,
-            families, variant: str) -> Made | None:
-    """The edition from the kept parts and at most one part laid out again;
-    None when a clean build is needed."""
+            families, variant: str, fonts: dict[str, bytes]) -> Made | None:
+    """The edition from the kept parts and the changed ones laid out again
+    (a few, each keeping its page count: an edit in a chapter, or a heading
+    renamed there and so in the contents too); None when a clean build is
+    needed. A part that refers to an element no part has yet (a heading's
+    new id) waits for the part that has it; a part whose printed page
+    numbers an edit moved is laid out again too, within a bound. So every
+    page number printed in the book is the page its element is on."""
     changed = [n for n, (new, old) in enumerate(zip(sources, kept["sources"])) if new != old]
-    if len(changed) > 1:
+    if len(changed) > MAX_CHANGED:
         return None
     book = splice.Book(kept["head"], list(kept["parts"]), kept["tail"], source.css, source.root,
                        list(source.allowed), source.served, list(kept["starts"]), list(kept["counts"]),
                        dict(kept["plan"]))
-    pdfs, logged = kept["pdfs"], []
-    for index in changed:
-        fragment = plan.written(rendered[index], book.plan)
-        if fragment is None:                       # it refers to an element the plan has no page for
-            return None
-        document, logged = lay_out(book, index, fragment)
-        if len(document.pages) != book.counts[index]:
-            return None                            # every later part would move
-        pages = {anchor: book.starts[index] + page - 1 for anchor, page in plan.pages_of(document).items()}
-        whole = "".join(book.parts)
-        if any(pages.get(ref, book.plan.get(ref)) != book.plan.get(ref) for ref in plan.referenced(whole)):
-            return None                            # a printed page number elsewhere would change
-        book.plan.update(pages)
-        pdfs[index] = splice.part_pdf(document)
-        kept["anchors"][index] = [list(page.anchors) for page in document.pages]
-    splice_to(pdfs, logged, target, families)
+    pdfs, logged, todo, laid = list(kept["pdfs"]), [], list(changed), []
+    while todo:
+        ready = [n for n in todo if plan.referenced(rendered[n]) <= book.plan.keys()]
+        if not ready or len(laid) + len(ready) > 2 * MAX_CHANGED:
+            return None                            # they refer to elements no part has; or too many
+        for index in ready:
+            document, log = lay_out(book, index, plan.written(rendered[index], book.plan))
+            if len(document.pages) != book.counts[index]:
+                return None                        # every later part would move
+            logged += log
+            book.plan.update({anchor: book.starts[index] + page - 1
+                              for anchor, page in plan.pages_of(document).items()})
+            pdfs[index] = splice.part_pdf(document, index)
+            kept["anchors"][index] = [list(page.anchors) for page in document.pages]
+            laid.append(index)
+        todo = [n for n in todo if n not in ready] or [n for n, part in enumerate(book.parts) if _stale(part, book.plan)]
+    fonts = splice_to(pdfs, logged, target, families, fonts)
     kept.update(sources=sources, parts=book.parts, plan=book.plan)
-    _keep(folder, {k: v for k, v in kept.items() if k != "pdfs"}, pdfs)
+    _keep(folder, {k: v for k, v in kept.items() if k not in ("pdfs", "fonts")}, pdfs, fonts)
     plan.keep((str(source.root), variant, "parts"), book.plan)
-    return Made("part" if changed else "kept", _page_starts(book.starts, kept["anchors"]), changed)
+    return Made("part" if laid else "kept", _page_starts(book.starts, kept["anchors"]), sorted(set(laid)))
+
+
+def _stale(part: str, planned: dict[str, int]) -> bool:
+    """Whether the part, as laid out, prints a page number the plan no longer gives."""
+    return any(planned.get(ref) != int(page) for _, ref, page in splice.PAGED.findall(part))
 
 
 def lay_out(book: splice.Book, index: int, fragment: str):
@@ -289,22 +304,24 @@ def lay_out(book: splice.Book, index: int, fragment: str):
     return flow_past(document, logged, book.html(index), relayout)
 
 
-def splice_to(pdfs: list[bytes], logged, target: Path, families) -> None:
+def splice_to(pdfs: list[bytes], logged, target: Path, families, fonts: dict[str, bytes]) -> dict[str, bytes]:
     """Splice the parts' PDFs into `target`, as write_pdf() writes a PDF:
     moved into place only when WeasyPrint logged nothing and every font is
-    the brand's."""
+    the brand's. `fonts`: programs merged before (subsets.py); returns
+    those the file holds."""
     from . import _check_fonts
     from ..errors import Problems
     from ..outputs import atomic_path, final_path
     shown = final_path(target)
     with atomic_path(target) as tmp:
-        splice.splice(pdfs, tmp)
+        used = splice.splice(pdfs, tmp, fonts)
         problems = Problems()
         for record in logged:
             problems.add("PDF-WEASYPRINT", record.getMessage(), shown, None,
                          "fix the content or stylesheet it names; the PDF was not replaced")
         _check_fonts(tmp, shown, families, problems)
         problems.raise_if_any()
+    return used
 
 
 # -- what was kept ---------------------------------------------------------------
@@ -370,17 +387,39 @@ def _recall(folder: Path, key: str, count: int) -> dict | None:
     return kept
 
 
-def _keep(folder: Path, state: dict, pdfs: list[bytes]) -> None:
+def _kept_fonts(folder: Path) -> dict[str, bytes]:
+    """The merged font programs the last build kept (subsets.py), each checked against its digest."""
+    fonts = {}
+    try:
+        listed = json.loads((folder / "parts.json").read_text(encoding="utf-8")).get("fonts", {})
+        for key, digest in listed.items():
+            try:
+                data = (folder / f"{digest}.ttf").read_bytes()
+            except OSError:
+                continue
+            if hashlib.sha256(data).hexdigest() == digest:
+                fonts[str(key)] = data
+    except (OSError, ValueError, AttributeError, TypeError):
+        pass
+    return fonts
+
+
+def _keep(folder: Path, state: dict, pdfs: list[bytes], fonts: dict[str, bytes]) -> None:
     """Keep the parts for the next build (a hint: a failure to write loses
-    only speed). Each PDF under its digest; parts.json last, replaced whole."""
+    only speed). Each PDF and merged font under its digest; parts.json
+    last, replaced whole; files the next build will not read removed."""
     digests = [hashlib.sha256(data).hexdigest() for data in pdfs]
-    for digest, data in zip(digests, pdfs):
-        if not (folder / f"{digest}.pdf").is_file():
-            keep_file(folder / f"{digest}.pdf", data)
-    keep_file(folder / "parts.json", json.dumps({**state, "pdfs": digests}).encode())
+    programs = {key: hashlib.sha256(data).hexdigest() for key, data in fonts.items()}
+    files = [(f"{digest}.pdf", data) for digest, data in zip(digests, pdfs)]
+    files += [(f"{programs[key]}.ttf", data) for key, data in fonts.items()]
+    for name, data in files:
+        if not (folder / name).is_file():
+            keep_file(folder / name, data)
+    keep_file(folder / "parts.json", json.dumps({**state, "pdfs": digests, "fonts": programs}).encode())
     try:
         for old in folder.iterdir():
-            if old.suffix == ".pdf" and old.stem not in digests:
+            if (old.suffix == ".pdf" and old.stem not in digests
+                    or old.suffix == ".ttf" and old.stem not in programs.values()):
                 old.unlink(missing_ok=True)
     except OSError:
         pass

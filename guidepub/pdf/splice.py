@@ -19,8 +19,9 @@ Either way the parts splice into the same bytes.
 
 splice(): pages in order; every part's elements under one Document;
 /StructParents renumbered into one ParentTree (pages, then annotations);
-outlines, named destinations, XMP and catalog merged; header cell IDs made
-unique; each font's subsets merged into one; object streams on.
+outlines, named destinations, XMP and catalog merged; each font's subsets
+merged into one; object streams on. Header cell IDs are unique in the book
+as written: part_pdf() gives each part's its number.
 tests/test_splice.py proves it against the single render."""
 
 from __future__ import annotations
@@ -230,7 +231,7 @@ def refresh(book: Book, parts: list[bytes], index: int, html: str | None = None)
     while todo:
         n, new = todo.pop(0)
         document, log, stale = update(book, n, new)
-        parts[n] = part_pdf(document)
+        parts[n] = part_pdf(document, n)
         logged += log
         done.append(n)
         todo += [(m, None) for m in stale if (m, None) not in todo]
@@ -239,13 +240,19 @@ def refresh(book: Book, parts: list[bytes], index: int, html: str | None = None)
     return logged, done
 
 
-def part_pdf(document) -> bytes:
-    """A part's layout as PDF/UA-1, its tags completed (fixups.py's fixes
-    work on each part's tree alone)."""
+def part_pdf(document, index: int) -> bytes:
+    """Part `index`'s layout as PDF/UA-1, its tags completed (fixups.py's
+    fixes work on each part's tree alone). Its header cell IDs begin with
+    the part's number: unique in the book."""
     from .fixups import complete_tags
+    from .tags import ID_PREFIX
     with tempfile.TemporaryDirectory(prefix="guidepub-part-") as folder:
         path = Path(folder) / "part.pdf"
-        document.write_pdf(path, pdf_variant="pdf/ua-1")
+        token = ID_PREFIX.set(f"p{index}.")
+        try:
+            document.write_pdf(path, pdf_variant="pdf/ua-1")
+        finally:
+            ID_PREFIX.reset(token)
         complete_tags(path)
         return path.read_bytes()
 
@@ -255,30 +262,34 @@ def whole_book_parts(document, book: Book) -> list[bytes]:
     lays the book out once, and fills the cache of parts from it), a link to
     another part's anchor a stand-in as in a part laid out alone."""
     parts = []
-    for start, count in zip(book.starts, book.counts):
+    for n, (start, count) in enumerate(zip(book.starts, book.counts)):
         pages = [copy.copy(page) for page in document.pages[start - 1:start - 1 + count]]
         own = {anchor for page in pages for anchor in page.anchors}
         for page in pages:
             page.links = [("external", SCHEME + target, *rest) if kind == "internal" and target not in own
                           else (kind, target, *rest) for kind, target, *rest in page.links]
-        parts.append(part_pdf(document.copy(pages)))
+        parts.append(part_pdf(document.copy(pages), n))
     return parts
 
 
 # -- the splice ---------------------------------------------------------------
 
-def splice(parts: list[bytes], target) -> None:
-    """Write the parts' PDFs as one PDF/UA-1 file at `target` (a path or a binary file)."""
+def splice(parts: list[bytes], target, fonts: dict[str, bytes] | None = None) -> dict[str, bytes]:
+    """Write the parts' PDFs as one PDF/UA-1 file at `target` (a path or a
+    binary file). `fonts`: font programs merged before (subsets.py); returns
+    the merged programs the file holds, for the next splice."""
     sources = [pikepdf.open(io.BytesIO(data)) for data in parts]
     try:
-        _splice(sources).save(target, object_stream_mode=pikepdf.ObjectStreamMode.generate,
-                              min_version=max(source.pdf_version for source in sources), deterministic_id=True)
+        out, used = _splice(sources, fonts)
+        out.save(target, object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                 min_version=max(source.pdf_version for source in sources), deterministic_id=True)
+        return used
     finally:
         for source in sources:
             source.close()
 
 
-def _splice(sources: list[pikepdf.Pdf]) -> pikepdf.Pdf:
+def _splice(sources: list[pikepdf.Pdf], fonts: dict[str, bytes] | None) -> tuple[pikepdf.Pdf, dict[str, bytes]]:
     out, first = pikepdf.Pdf.new(), sources[0]
     for key in ("/Lang", "/ViewerPreferences", "/MarkInfo", "/Metadata"):
         if key in first.Root:
@@ -292,10 +303,7 @@ def _splice(sources: list[pikepdf.Pdf]) -> pikepdf.Pdf:
     key = sum(len(source.pages) for source in sources)        # annotations' keys follow the pages'
     for index, source in enumerate(sources):
         old = source.Root.StructTreeRoot
-        pairs = list(old.ParentTree.Nums)
-        old_nums = {int(pairs[i]): pairs[i + 1] for i in range(0, len(pairs) - 1, 2)}
         old_document = old.K[0] if isinstance(old.K, Array) else old.K
-        _unique_ids(old_document, index)
         base = len(out.pages)
         with warnings.catch_warnings():       # named destinations and links are merged below
             warnings.simplefilter("ignore", getattr(pikepdf, "PageCopyWarning", UserWarning))
@@ -305,21 +313,25 @@ def _splice(sources: list[pikepdf.Pdf]) -> pikepdf.Pdf:
             new = out.copy_foreign(kid)
             new.P = document
             document.K.append(new)
+        # The parent tree's values, in `out`: copied whole, in one call (its
+        # elements were copied above and are not copied again).
+        pairs = list(_whole(out, source, old.ParentTree).Nums)
+        old_nums = {int(pairs[i]): pairs[i + 1] for i in range(0, len(pairs) - 1, 2)}
         annotations = []
         for n in range(len(source.pages)):
             page = out.pages[base + n].obj
             if "/StructParents" in page:
-                nums[base + n] = _copy(out, old_nums[int(page.StructParents)])
+                nums[base + n] = old_nums[int(page.StructParents)]
                 page.StructParents = base + n
             annotations += [a for a in page.get("/Annots", []) if "/StructParent" in a]
             for annotation in page.get("/Annots", []):
                 _resolve(annotation)
         for annotation in sorted(annotations, key=lambda a: int(a.StructParent)):
-            nums[key] = _copy(out, old_nums[int(annotation.StructParent)])
+            nums[key] = old_nums[int(annotation.StructParent)]
             annotation.StructParent, key = key, key + 1
         dests = source.Root.get("/Names", {}).get("/Dests")
-        pairs = list(dests.Names) if dests is not None else []
-        names += [(str(pairs[i]), _copy(out, pairs[i + 1])) for i in range(0, len(pairs) - 1, 2)]
+        pairs = list(_whole(out, source, dests).Names) if dests is not None else []
+        names += [(str(pairs[i]), pairs[i + 1]) for i in range(0, len(pairs) - 1, 2)]
         if "/Outlines" in source.Root:
             opened += int(source.Root.Outlines.get("/Count", 0))
             item = source.Root.Outlines.get("/First")
@@ -330,7 +342,7 @@ def _splice(sources: list[pikepdf.Pdf]) -> pikepdf.Pdf:
                         del item[name]
                 outlines.append(out.copy_foreign(item))
                 item = following
-    merge_fonts(out)
+    used = merge_fonts(out, fonts)
     tree.ParentTree = out.make_indirect(Dictionary(Nums=Array([v for k in sorted(nums) for v in (k, nums[k])])))
     tree.ParentTreeNextKey = key
     if names:
@@ -342,7 +354,13 @@ def _splice(sources: list[pikepdf.Pdf]) -> pikepdf.Pdf:
             item.Parent = root
             if before is not None:
                 item.Prev, before.Next = before, item
-    return out
+    return out, used
+
+
+def _whole(out: pikepdf.Pdf, source: pikepdf.Pdf, value):
+    """A dictionary or array of `source`, in `out`: one copy_foreign (of an
+    indirect copy, when it is direct), not a Python call for every value."""
+    return out.copy_foreign(value if value.is_indirect else source.make_indirect(value))
 
 
 def _copy(out: pikepdf.Pdf, value):
@@ -355,28 +373,6 @@ def _copy(out: pikepdf.Pdf, value):
     if isinstance(value, Dictionary):
         return Dictionary({k: _copy(out, v) for k, v in value.items()})
     return value
-
-
-def _elements(element):
-    """Every structure element under `element` (and it), depth first."""
-    stack = [element]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Dictionary) and node.get("/Type") not in ("/MCR", "/OBJR"):
-            yield node
-            kids = node.get("/K")
-            stack.extend(reversed(list(kids)) if isinstance(kids, Array) else [kids] if kids is not None else [])
-
-
-def _unique_ids(document, index: int) -> None:
-    """Header cell IDs (tags.py: object number, row, column) are unique in a
-    part; with the part's number, in the book."""
-    for element in _elements(document):
-        if "/ID" in element:
-            element.ID = String(f"p{index}.{element.ID}")
-        attributes = element.get("/A")
-        if isinstance(attributes, Dictionary) and "/Headers" in attributes:
-            attributes.Headers = Array([String(f"p{index}.{h}") for h in attributes.Headers])
 
 
 def _resolve(annotation) -> None:

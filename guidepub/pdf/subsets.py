@@ -3,7 +3,13 @@ subset of each font for each document it lays out, keeping the font's
 original glyph ids, so the parts of a spliced book carry one subset a part.
 merge_fonts() makes one font program, /Widths and /ToUnicode of them, so the
 spliced file holds each font once (PDF/UA-1 widths stay consistent with the
-program: tests/test_splice.py)."""
+program: tests/test_splice.py).
+
+Merging decodes and re-encodes every subset (fontTools): the most costly
+step of a splice, and its result depends on nothing but the subsets'
+programs. So merge_fonts() is given the programs merged before, by the
+digest of their subsets (`known`), and gives back those it used: after an
+edit that keeps a part's glyphs (most do), nothing is merged again."""
 
 from __future__ import annotations
 
@@ -35,12 +41,15 @@ def _resources(out: pikepdf.Pdf):
                       if x.get("/Subtype") == "/Form"]
 
 
-def merge_fonts(out: pikepdf.Pdf) -> None:
+def merge_fonts(out: pikepdf.Pdf, known: dict[str, bytes] | None = None) -> dict[str, bytes]:
     """WeasyPrint names a subset after its font, not its glyphs: every part
     has its own subset of a font under one name. The subsets of a TrueType
     font (which keep the font's glyph ids) become one, the union of their
     glyphs, widths and ToUnicode maps; any other font's subsets are kept,
-    each under a tag of its own."""
+    each under a tag of its own. `known`: merged programs, by the digest of
+    their subsets; returns the merged programs this file holds, so keyed."""
+    known = {} if known is None else known
+    used: dict[str, bytes] = {}
     groups: dict[str, dict] = {}
     for resources in _resources(out):
         for font in resources.get("/Font", {}).values():
@@ -54,7 +63,10 @@ def merge_fonts(out: pikepdf.Pdf) -> None:
         if all(font.get("/Subtype") == "/Type0" and described.get("/Subtype") == "/CIDFontType2"
                and str(described.get("/CIDToGIDMap", "/Identity")) == "/Identity" and stream is not None
                and "/FontFile2" in described.FontDescriptor for font, (stream, described) in zip(fonts, programs)):
-            merged = _merged(out, fonts, programs)
+            subsets = [stream.read_bytes() for stream, _ in programs]
+            key = hashlib.sha256(b"".join(hashlib.sha256(data).digest() for data in subsets)).hexdigest()
+            used[key] = known[key] if key in known else merged_program(subsets)
+            merged = _merged(out, fonts, programs, used[key])
             replace = {font.objgen: merged for font in fonts}
         else:
             for font, (stream, described) in list(zip(fonts, programs))[1:]:
@@ -67,17 +79,16 @@ def merge_fonts(out: pikepdf.Pdf) -> None:
             table = resources.get("/Font", {})
             for name in list(table.keys()):
                 table[name] = replace.get(table[name].objgen, table[name])
+    return used
 
 
-def _merged(out: pikepdf.Pdf, fonts: list, programs: list):
-    """One Type0 font for several subsets of one TrueType font."""
+def merged_program(subsets: list[bytes]) -> bytes:
+    """One TrueType program with the glyphs of all these subsets of one font."""
     from fontTools.ttLib import TTFont
-    from .tagtree import _to_unicode
     # Glyphs are copied as they are stored (their components are glyph ids,
     # the same in every subset), never decoded; the bounds are the subsets'.
     # The subsets' own 'modified' time is kept: builds stay byte-reproducible.
-    faces = [TTFont(io.BytesIO(stream.read_bytes()), recalcBBoxes=False, recalcTimestamp=False)
-             for stream, _ in programs]
+    faces = [TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False) for data in subsets]
     base = max(faces, key=lambda face: face["maxp"].numGlyphs)
     order, glyphs, hmtx = base.getGlyphOrder(), base["glyf"].glyphs, base["hmtx"].metrics
     empty = lambda glyph: not glyph.data if hasattr(glyph, "data") else glyph.numberOfContours == 0  # noqa: E731
@@ -96,6 +107,12 @@ def _merged(out: pikepdf.Pdf, fonts: list, programs: list):
             setattr(base[table], name, pick(getattr(face[table], name) for face in faces))
     data = io.BytesIO()
     base.save(data)
+    return data.getvalue()
+
+
+def _merged(out: pikepdf.Pdf, fonts: list, programs: list, program: bytes):
+    """One Type0 font for several subsets of one TrueType font, `program` their glyphs merged."""
+    from .tagtree import _to_unicode
     widths: dict[int, object] = {}
     text: dict[int, str] = {}
     for font, (_, described) in zip(fonts, programs):
@@ -103,7 +120,7 @@ def _merged(out: pikepdf.Pdf, fonts: list, programs: list):
         text.update(_to_unicode(font))
     described = programs[0][1]
     descriptor = Dictionary({k: v for k, v in described.FontDescriptor.items() if k != "/FontFile2"})
-    descriptor.FontFile2 = out.make_stream(data.getvalue())
+    descriptor.FontFile2 = out.make_stream(program)
     cid = Dictionary({k: v for k, v in described.items() if k not in ("/W", "/FontDescriptor")})
     cid.FontDescriptor = out.make_indirect(descriptor)
     runs: list = []

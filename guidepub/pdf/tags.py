@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 import pydyf
 import weasyprint
@@ -48,6 +49,9 @@ from .paint import paint_in_tree_order
 
 SVG = "{http://www.w3.org/2000/svg}svg"
 PT = 0.75                 # points a CSS px
+# Put before every header cell ID: a part of a spliced book is written with
+# its own ("p3."), so IDs stay unique in the book (pdf/splice.py).
+ID_PREFIX: ContextVar[str] = ContextVar("ID_PREFIX", default="")
 
 ROLES = {
     "div": "Div", "span": "Span", "main": "Part", "article": "Art", "section": "Sect", "nav": "Sect",
@@ -323,6 +327,7 @@ class _Tree:
         """IDs on header cells and /Headers on data cells, from the HTML's
         rows: the grid is the same on every page."""
         rows = [row for row in table.iter("tr")]
+        prefix = ID_PREFIX.get()
         grid: dict[tuple[int, int], object] = {}
         placed: list[tuple[object, int, int]] = []
         for i, row in enumerate(rows):
@@ -346,7 +351,7 @@ class _Tree:
             mark = self._cell(cell)
             if cell.tag != "th" or mark is None:
                 continue
-            key = pydyf.String(f"{element.number}-{i}-{j}")
+            key = pydyf.String(f"{prefix}{element.number}-{i}-{j}")
             mark["ID"] = key
             scope = cell.get("scope") or ("col" if any(cell is th for th in head_cells) else "row")
             mark["A"]["Scope"] = "/Row" if scope == "row" else "/Column"
