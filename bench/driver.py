@@ -9,7 +9,14 @@
         that DIR/root/ can stand for the guide's folder as the base URL.
         Build one PDF variant: its last layout is its final one (the first
         may be laid out again, with figures moved: pdf/flow.py). The build
-        runs in one process, so every layout is this process's.
+        runs in one process, so every layout is this process's, and lays
+        the whole book out (no page plan or kept parts are used).
+    python bench/driver.py --edit FILE --mark N -- [build.py's arguments]
+        as `watch` rebuilds, in this one process: build, change one word of
+        FILE (" team " -> " team<N>"), build again (untimed: it imports and
+        warms what a rebuild uses), change it again (" team<N+1>"), build
+        again; print that last rebuild's seconds, and what it laid out; put
+        FILE back as it was.
 
 A module of its own, not `python -c`: workers are spawned and import it."""
 
@@ -28,6 +35,8 @@ def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--processes", type=int)
     p.add_argument("--capture", type=Path)
+    p.add_argument("--edit", type=Path)
+    p.add_argument("--mark", type=int, default=1)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     args = p.parse_args()
     rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
@@ -37,6 +46,11 @@ def main() -> int:
         cli.build = functools.partial(pipeline.build, processes=processes)
     if args.capture:
         import guidepub.pdf as pdf
+        from guidepub.pdf import parts, plan
+        # The whole book laid out, whatever an earlier build kept: no page
+        # plan, no kept parts (else each part is laid out alone, or none).
+        plan.recall = lambda _key: None
+        parts._recall = lambda *_args: None
         original, folder = pdf.layout, args.capture
 
         def layout(html, css, base_url, allowed=None, served=None):
@@ -51,7 +65,30 @@ def main() -> int:
                     target.write_bytes(data)
             return original(html, css, base_url, allowed, served)
         pdf.layout = layout
+    if args.edit:
+        return edits(cli, rest, args.edit, args.mark)
     return cli.main(rest)
+
+
+def edits(cli, rest: list[str], path: Path, mark: int) -> int:
+    """The --edit run: rebuilds in one process, as `watch` makes them."""
+    import time
+    from guidepub.pipeline import PARTS, Project, build
+    args = cli.parser().parse_args(rest)
+    project = Project.at(ROOT, args.content, args.out)
+    original = path.read_text(encoding="utf-8")
+    try:
+        build(project)
+        for n in (mark, mark + 1):
+            path.write_text(original.replace(" team ", f" team{n} ", 1), encoding="utf-8")
+            laid: list[str] = []
+            started = time.perf_counter()
+            build(project, step=lambda message: laid.append(message) if PARTS in message else None)
+            seconds = time.perf_counter() - started
+    finally:
+        path.write_text(original, encoding="utf-8")
+    print(f"{seconds:.4f} {'; '.join(laid) or 'no part laid out alone'}")
+    return 0
 
 
 if __name__ == "__main__":
