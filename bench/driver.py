@@ -73,6 +73,7 @@ def main() -> int:
 def edits(cli, rest: list[str], path: Path, mark: int) -> int:
     """The --edit run: rebuilds in one process, as `watch` makes them."""
     import time
+    from guidepub.later import freed_later
     from guidepub.pipeline import PARTS, Project, build
     args = cli.parser().parse_args(rest)
     project = Project.at(ROOT, args.content, args.out)
@@ -82,9 +83,10 @@ def edits(cli, rest: list[str], path: Path, mark: int) -> int:
         for n in (mark, mark + 1):
             path.write_text(original.replace(" team ", f" team{n} ", 1), encoding="utf-8")
             laid: list[str] = []
-            started = time.perf_counter()
-            build(project, step=lambda message: laid.append(message) if PARTS in message else None)
-            seconds = time.perf_counter() - started
+            with freed_later():                 # as watch.rebuild(): freed after it has reported
+                started = time.perf_counter()
+                build(project, step=lambda message: laid.append(message) if PARTS in message else None)
+                seconds = time.perf_counter() - started
     finally:
         path.write_text(original, encoding="utf-8")
     print(f"{seconds:.4f} {'; '.join(laid) or 'no part laid out alone'}")

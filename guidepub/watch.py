@@ -12,23 +12,25 @@ from typing import Callable
 from watchfiles import watch as watch_files
 
 from .errors import GuideError
+from .later import freed_later
 from .pipeline import PARTS, Built, Project, build
 
 
 def rebuild(project: Project, variants: list[str] | None, say: Callable[[str], None]) -> Built | None:
     started = time.perf_counter()
     notes: list[str] = []
-    try:
-        # an edit in one chapter lays out only that part of each PDF (pdf/parts.py)
-        built = build(project, variants, step=lambda message: notes.append(message) if PARTS in message else None)
-    except GuideError as exc:
-        for problem in exc.problems:
-            say(str(problem))
-        say(f"Build failed ({len(exc.problems)} problem(s)); the last good outputs are kept. Watching…")
-        return None
-    fresh = sorted(set(built.outputs) - built.reused)
-    say(f"Rebuilt {', '.join(fresh) or 'nothing (no output affected)'} in "
-        f"{time.perf_counter() - started:.1f} s{''.join(f' ({note})' for note in notes)}. Watching…")
+    with freed_later():             # what the rebuild is done with is freed once it has reported
+        try:
+            # an edit in one chapter lays out only that part of each PDF (pdf/parts.py)
+            built = build(project, variants, step=lambda message: notes.append(message) if PARTS in message else None)
+        except GuideError as exc:
+            for problem in exc.problems:
+                say(str(problem))
+            say(f"Build failed ({len(exc.problems)} problem(s)); the last good outputs are kept. Watching…")
+            return None
+        fresh = sorted(set(built.outputs) - built.reused)
+        say(f"Rebuilt {', '.join(fresh) or 'nothing (no output affected)'} in "
+            f"{time.perf_counter() - started:.1f} s{''.join(f' ({note})' for note in notes)}. Watching…")
     return built
 
 

@@ -44,3 +44,28 @@ def test_watch_rebuilds_and_keeps_going_after_an_error(tmp_path):
         stop.set()
         thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+def test_what_a_rebuild_is_done_with_is_freed_after_it_reports():
+    """later.hold() keeps an object (a spliced book) until the freed_later()
+    block around the rebuild ends, after its report; outside one, nothing."""
+    import gc
+    import weakref
+    from guidepub import later
+
+    class Book:
+        pass
+
+    with later.freed_later():
+        book = Book()
+        alive = weakref.ref(book)
+        later.hold(book)
+        del book
+        gc.collect()
+        assert alive() is not None                 # held while the rebuild reports
+    assert alive() is None                         # freed when the block ends
+    book = Book()
+    alive = weakref.ref(book)
+    later.hold(book)
+    del book
+    assert alive() is None                         # no block: not held at all

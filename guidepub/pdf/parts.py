@@ -85,12 +85,14 @@ def _build(guide, renderer, variant, target: Path, folder: Path, families, reuse
     sources = [_part_key(part, source) for part in rendered]
     kept = _recall(folder, key, len(rendered)) if reuse else None
     fonts = _kept_fonts(folder) if reuse else {}
+    hint = None
     if kept is not None:
         made = _update(kept, folder, source, rendered, sources, target, families, variant.name, fonts)
-        if made is not None:
+        if isinstance(made, Made):
             return made
+        hint = made                             # a part's page count changed: the plan that gives
     planned = (str(guide.root.resolve()), variant.name, "parts")
-    found = _from_plan(plan.recall(planned), source, head, rendered, tail, processes, started)
+    found = _from_plan(hint or plan.recall(planned), source, head, rendered, tail, processes, started)
     if found is not None:                       # every part laid out alone, with the plan's numbers
         book, pdfs, anchors, logged = found
     else:                                       # the whole book laid out once, each part written from it
@@ -247,14 +249,16 @@ MAX_CHANGED = 4     # more parts changed: laid out again from the plan, in paral
 
 
 def _update(kept: dict, folder: Path, source, rendered: list[str], sources: list[str], target: Path,
-            families, variant: str, fonts: dict[str, bytes]) -> Made | None:
+            families, variant: str, fonts: dict[str, bytes]) -> Made | dict[str, int] | None:
     """The edition from the kept parts and the changed ones laid out again
     (a few, each keeping its page count: an edit in a chapter, or a heading
     renamed there and so in the contents too); None when a clean build is
     needed. A part that refers to an element no part has yet (a heading's
     new id) waits for the part that has it; a part whose printed page
     numbers an edit moved is laid out again too, within a bound. So every
-    page number printed in the book is the page its element is on."""
+    page number printed in the book is the page its element is on. When a
+    part's page count changed (every later part moves), the plan that layout
+    gives instead, for a clean build laid out once with it, not twice."""
     changed = [n for n, (new, old) in enumerate(zip(sources, kept["sources"])) if new != old]
     if len(changed) > MAX_CHANGED:
         return None
@@ -269,7 +273,7 @@ def _update(kept: dict, folder: Path, source, rendered: list[str], sources: list
         for index in ready:
             document, log = lay_out(book, index, plan.written(rendered[index], book.plan))
             if len(document.pages) != book.counts[index]:
-                return None                        # every later part would move
+                return splice.shifted_plan(book, index, document)      # every later part moves
             logged += log
             book.plan.update({anchor: book.starts[index] + page - 1
                               for anchor, page in plan.pages_of(document).items()})

@@ -39,6 +39,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 from weasyprint.formatting_structure import boxes
 
+from .. import later
 from . import plan
 from .subsets import merge_fonts
 
@@ -189,6 +190,19 @@ def lay_out_part(book: Book, index: int):
     return document, css_log + log.records
 
 
+def shifted_plan(book: Book, index: int, document) -> dict[str, int]:
+    """The book's plan after part `index` was laid out as `document`: its
+    elements where that layout put them, every later part's moved by the
+    pages it gained or lost."""
+    shift = len(document.pages) - book.counts[index]
+    owners: dict[str, int] = {}
+    for n, part in enumerate(book.parts):
+        for anchor in IDS.findall(part):
+            owners.setdefault(anchor, n)          # WeasyPrint takes the first of equal ids
+    return {**{a: page + shift if owners.get(a, -1) > index else page for a, page in book.plan.items()},
+            **{a: book.starts[index] + page - 1 for a, page in plan.pages_of(document).items()}}
+
+
 def update(book: Book, index: int, html: str | None = None, tries: int = 3):
     """Lay out part `index` again (its HTML replaced by `html` if given) and
     bring the book's plan up to date: (document, logged, stale). `stale`:
@@ -201,12 +215,7 @@ def update(book: Book, index: int, html: str | None = None, tries: int = 3):
     for _ in range(tries):
         document, logged = lay_out_part(book, index)
         shift = len(document.pages) - book.counts[index]
-        owners: dict[str, int] = {}
-        for n, part in enumerate(book.parts):
-            for anchor in IDS.findall(part):
-                owners.setdefault(anchor, n)          # WeasyPrint takes the first of equal ids
-        book.plan.update({a: page + shift for a, page in book.plan.items() if owners.get(a, -1) > index})
-        book.plan.update({a: book.starts[index] + page - 1 for a, page in plan.pages_of(document).items()})
+        book.plan = shifted_plan(book, index, document)
         book.counts[index] += shift
         for later in range(index + 1, len(book.parts)):
             book.starts[later] += shift
@@ -283,6 +292,7 @@ def splice(parts: list[bytes], target, fonts: dict[str, bytes] | None = None) ->
         out, used = _splice(sources, fonts)
         out.save(target, object_stream_mode=pikepdf.ObjectStreamMode.generate,
                  min_version=max(source.pdf_version for source in sources), deterministic_id=True)
+        later.hold(out)                     # `watch` frees it after it has reported (later.py)
         return used
     finally:
         for source in sources:
