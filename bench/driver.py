@@ -46,11 +46,11 @@ def main() -> int:
         cli.build = functools.partial(pipeline.build, processes=processes)
     if args.capture:
         import guidepub.pdf as pdf
-        from guidepub.pdf import parts, plan
+        from guidepub.pdf import plan, store
         # The whole book laid out, whatever an earlier build kept: no page
         # plan, no kept parts (else each part is laid out alone, or none).
         plan.recall = lambda _key: None
-        parts._recall = lambda *_args: None
+        store.recall = lambda *_args: None
         original, folder = pdf.layout, args.capture
 
         def layout(html, css, base_url, allowed=None, served=None):

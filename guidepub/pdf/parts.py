@@ -6,48 +6,37 @@ plan from an earlier build lays each part out alone (_from_plan; a long
 guide's parts in one process a core) and proves the plan; without one, it
 lays the whole book out once and writes each part's PDF from that layout.
 Either way the parts are spliced into the edition (pdf/splice.py), and
-kept beside the outputs (`<out>/.guidepub-parts/<variant>/`): each part's
-PDF, the HTML each part was laid out from, and what the parts share: the
-page plan, each part's first page and page count, and a key of everything
-else the layout read (stylesheet, fonts, images, code, toolchain).
+kept beside the outputs (pdf/store.py).
 
 The next build renders the book again and compares it with what was kept,
-part by part. When one part changed (an edit in one chapter), it lays that
-part out alone (with the kept page numbers of the others, flow.py's mending
-decided on the part's own pages) and splices it with the kept PDFs of the
-others. That is the file a clean build makes of the same sources, byte for
-byte (tests/test_parts.py), provided the part keeps its page count and
-every element the book refers to by page number stays on its page; when
-either fails, or anything else changed, the build is a clean one.
+part by part. When one part changed (an edit in one chapter), or a few (a
+heading renamed: its chapter and the contents), it lays each out alone (with
+the kept page numbers of the others, flow.py's mending decided on the part's
+own pages) and splices it with the kept PDFs of the others. That is the file
+a clean build makes of the same sources, byte for byte (tests/test_parts.py),
+provided each part keeps its page count and every page number the book
+prints stays right; when that fails, or more changed, the build is a clean
+one (after a page-count change, with the plan that part's layout gave).
 
 A print-ready edition (bleed) and a stylesheet that carries state from part
 to part are laid out whole, as before (splice.unsafe)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
-from ..load.files import MAX_IMAGE_BYTES, Refused, keep_file, read_limited
-from . import plan, splice
+from . import plan, splice, store
 from .flow import flow_past
-
-STORE = ".guidepub-parts"
-FORMAT = 1
-LOCAL = re.compile(r'(?:src|href|data)="(?![a-z][a-z0-9+.-]*:|#)([^"]+)"')
-FILE_URL = re.compile(r"""url\(\s*['"]?(file://[^'")]+)""")
+from .store import FORMAT, STORE
 
 
 @dataclass
 class Made:
     """A PDF edition written, and how: "clean" (every part laid out), "part"
-    (one part laid out again), "kept" (every part kept) or "whole" (not part
-    by part)."""
+    (the changed parts laid out again), "kept" (every part kept) or "whole"
+    (not part by part)."""
     how: str
     starts: dict[int, list[str]]          # page -> ids of the elements that begin on it (the EPUB's page list)
     laid: list[int]                       # the parts laid out (by number)
@@ -81,10 +70,10 @@ def _build(guide, renderer, variant, target: Path, folder: Path, families, reuse
     from . import book_source, layout_book, page_starts, write_pdf
     source = book_source(guide, renderer, variant)
     head, rendered, tail = splice.split(source.html)
-    key = _key(source, variant.name, head, tail)
-    sources = [_part_key(part, source) for part in rendered]
-    kept = _recall(folder, key, len(rendered)) if reuse else None
-    fonts = _kept_fonts(folder) if reuse else {}
+    key = store.key(source, variant.name, head, tail)
+    sources = [store.part_key(part, source) for part in rendered]
+    kept = store.recall(folder, key, len(rendered)) if reuse else None
+    fonts = store.fonts(folder) if reuse else {}
     hint = None
     if kept is not None:
         made = _update(kept, folder, source, rendered, sources, target, families, variant.name, fonts)
@@ -109,7 +98,7 @@ def _build(guide, renderer, variant, target: Path, folder: Path, families, reuse
                    for start, count in zip(book.starts, book.counts)]
     fonts = splice_to(pdfs, logged, target, families, fonts)
     plan.keep(planned, book.plan)
-    _keep(folder, {"format": FORMAT, "key": key, "sources": sources, "head": book.head, "parts": book.parts,
+    store.keep(folder, {"format": FORMAT, "key": key, "sources": sources, "head": book.head, "parts": book.parts,
                    "tail": book.tail, "starts": book.starts, "counts": book.counts, "plan": book.plan,
                    "anchors": anchors}, pdfs, fonts)
     return Made("clean", _page_starts(book.starts, anchors), list(range(len(book.parts))))
@@ -239,8 +228,8 @@ def kept_starts(guide, renderer, variant, out: Path) -> dict[int, list[str]] | N
     from . import book_source
     source = book_source(guide, renderer, variant)
     head, rendered, tail = splice.split(source.html)
-    kept = _recall(out / STORE / variant.name, _key(source, variant.name, head, tail), len(rendered))
-    if kept is None or kept["sources"] != [_part_key(part, source) for part in rendered]:
+    kept = store.recall(out / STORE / variant.name, store.key(source, variant.name, head, tail), len(rendered))
+    if kept is None or kept["sources"] != [store.part_key(part, source) for part in rendered]:
         return None
     return _page_starts(kept["starts"], kept["anchors"])
 
@@ -283,7 +272,7 @@ def _update(kept: dict, folder: Path, source, rendered: list[str], sources: list
         todo = [n for n in todo if n not in ready] or [n for n, part in enumerate(book.parts) if _stale(part, book.plan)]
     fonts = splice_to(pdfs, logged, target, families, fonts)
     kept.update(sources=sources, parts=book.parts, plan=book.plan)
-    _keep(folder, {k: v for k, v in kept.items() if k not in ("pdfs", "fonts")}, pdfs, fonts)
+    store.keep(folder, {k: v for k, v in kept.items() if k not in ("pdfs", "fonts")}, pdfs, fonts)
     plan.keep((str(source.root), variant, "parts"), book.plan)
     return Made("part" if laid else "kept", _page_starts(book.starts, kept["anchors"]), sorted(set(laid)))
 
@@ -326,104 +315,3 @@ def splice_to(pdfs: list[bytes], logged, target: Path, families, fonts: dict[str
         _check_fonts(tmp, shown, families, problems)
         problems.raise_if_any()
     return used
-
-
-# -- what was kept ---------------------------------------------------------------
-
-def _digest(*items) -> str:
-    digest = hashlib.sha256()
-    for item in items:
-        digest.update(item if isinstance(item, bytes) else str(item).encode())
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def _file_bytes(path: Path, source) -> bytes:
-    if path in source.served:
-        return source.served[path][0]
-    try:
-        return read_limited(path, MAX_IMAGE_BYTES)
-    except (OSError, Refused):
-        return b"\0unreadable\0"
-
-
-def _key(source, variant: str, head: str, tail: str) -> str:
-    """Everything a part's layout reads beside its own HTML: the book's
-    HTML around the parts, its stylesheet and the files it names (fonts),
-    the figures, the code and the toolchain."""
-    import weasyprint
-    import pydyf
-    import pikepdf
-    from ..cache import CODE, _hash_tree
-    code = hashlib.sha256()
-    _hash_tree(code, CODE)
-    files = [_file_bytes(Path(url2pathname(unquote(urlsplit(url).path))).resolve(), source)
-             for url in sorted(set(FILE_URL.findall(source.css)))]
-    served = [(str(path), hashlib.sha256(data).hexdigest()) for path, (data, _) in sorted(source.served.items())]
-    return _digest(FORMAT, variant, head, tail, source.css, *files, served, source.root, sorted(map(str, source.allowed)), code.hexdigest(),
-                   weasyprint.__version__, pydyf.__version__, pikepdf.__version__)
-
-
-def _part_key(part: str, source) -> str:
-    """A part's HTML as rendered, and the files it names (images)."""
-    named = sorted({(source.root / unquote(ref)).resolve() for ref in LOCAL.findall(part)})
-    return _digest(part, *[_file_bytes(path, source) for path in named])
-
-
-def _recall(folder: Path, key: str, count: int) -> dict | None:
-    """What the last build kept, if it was made with this key and every
-    part's PDF is there, unchanged; else None (a clean build)."""
-    try:
-        kept = json.loads((folder / "parts.json").read_text(encoding="utf-8"))
-        if kept.get("format") != FORMAT or kept.get("key") != key or len(kept.get("sources", ())) != count:
-            return None
-        pdfs = []
-        for digest in kept["pdfs"]:
-            data = (folder / f"{digest}.pdf").read_bytes()
-            if hashlib.sha256(data).hexdigest() != digest:
-                return None
-            pdfs.append(data)
-        if not all(len(kept[name]) == count for name in ("parts", "starts", "counts", "anchors")):
-            return None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-    kept["pdfs"] = pdfs
-    return kept
-
-
-def _kept_fonts(folder: Path) -> dict[str, bytes]:
-    """The merged font programs the last build kept (subsets.py), each checked against its digest."""
-    fonts = {}
-    try:
-        listed = json.loads((folder / "parts.json").read_text(encoding="utf-8")).get("fonts", {})
-        for key, digest in listed.items():
-            try:
-                data = (folder / f"{digest}.ttf").read_bytes()
-            except OSError:
-                continue
-            if hashlib.sha256(data).hexdigest() == digest:
-                fonts[str(key)] = data
-    except (OSError, ValueError, AttributeError, TypeError):
-        pass
-    return fonts
-
-
-def _keep(folder: Path, state: dict, pdfs: list[bytes], fonts: dict[str, bytes]) -> None:
-    """Keep the parts for the next build (a hint: a failure to write loses
-    only speed). Each PDF and merged font under its digest; parts.json
-    last, replaced whole; files the next build will not read removed."""
-    digests = [hashlib.sha256(data).hexdigest() for data in pdfs]
-    programs = {key: hashlib.sha256(data).hexdigest() for key, data in fonts.items()}
-    files = [(f"{digest}.pdf", data) for digest, data in zip(digests, pdfs)]
-    files += [(f"{programs[key]}.ttf", data) for key, data in fonts.items()]
-    for name, data in files:
-        if not (folder / name).is_file():
-            keep_file(folder / name, data)
-    keep_file(folder / "parts.json", json.dumps({**state, "pdfs": digests, "fonts": programs}).encode())
-    try:
-        for old in folder.iterdir():
-            if (old.suffix == ".pdf" and old.stem not in digests
-                    or old.suffix == ".ttf" and old.stem not in programs.values()):
-                old.unlink(missing_ok=True)
-    except OSError:
-        pass
