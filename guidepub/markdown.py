@@ -4,6 +4,8 @@ attributes, definition lists and one container per block type."""
 from __future__ import annotations
 
 import functools
+import hashlib
+import pickle
 import re
 from dataclasses import dataclass
 
@@ -182,3 +184,32 @@ def make_parser() -> MarkdownIt:
     md.core.ruler.at("inline", _inline_in_order)
     md.core.ruler.push("typeset_extras", _typeset_extras)
     return md
+
+
+# Documents parsed by this process (`watch` rebuilds after every save): the
+# parser's tokens by the digest of what they were parsed from, pickled, so
+# every read gets tokens of its own to number and check. Never on disk.
+PARSED: dict[str, bytes] = {}
+MAX_PARSED = 4096
+
+
+@functools.lru_cache(maxsize=1)
+def document_parser() -> MarkdownIt:
+    return make_parser()
+
+
+def parse(text: str, env: dict) -> list[Token]:
+    """A document's tokens (make_parser()'s), or a copy of those this
+    process parsed from the same text and env before."""
+    key = hashlib.sha256(repr((sorted(env.items()), text)).encode()).hexdigest()
+    if key in PARSED:
+        tokens, added = pickle.loads(PARSED[key])
+        env.update(added)
+        return tokens
+    before = set(env)
+    tokens = document_parser().parse(text, env)
+    if len(PARSED) >= MAX_PARSED:
+        PARSED.clear()
+    PARSED[key] = pickle.dumps((tokens, {k: v for k, v in env.items() if k not in before}),
+                               protocol=pickle.HIGHEST_PROTOCOL)
+    return tokens

@@ -4,8 +4,6 @@ on. Every problem names its file and line."""
 
 from __future__ import annotations
 
-import hashlib
-import pickle
 import re
 import unicodedata
 from pathlib import Path
@@ -14,7 +12,7 @@ from markdown_it.token import Token
 
 from ..errors import GuideError, Problems
 from ..markdown import (BLOCK_TYPES, TITLE, TITLE_INLINE, block_name, caption_inline, inline_text,
-                        make_parser, text_inline)
+                        parse, text_inline)
 from ..model import ID_PATTERN, DocMeta, Document, Figure, Heading, Table, Target
 from . import figures
 from .guards import check_attrs, check_glyphs, check_nesting
@@ -41,29 +39,6 @@ RAW_HTML = re.compile(r"</?(?:a|abbr|b|br|div|em|font|h[1-6]|i|iframe|img|li|obj
                       r"strong|style|sub|sup|table|td|th|tr|u|ul|embed|form|input|svg|math)\b[^>]*>", re.I)
 
 
-# Documents parsed by this process (`watch` rebuilds after every save): the
-# parser's tokens by the digest of what they were parsed from, pickled, so
-# every read gets tokens of its own to number and check. Never on disk.
-PARSED: dict[str, bytes] = {}
-MAX_PARSED = 4096
-
-
-def parse(md, text: str, env: dict) -> list[Token]:
-    """md.parse(text, env), or the tokens this process parsed from the same text before."""
-    key = hashlib.sha256(repr((sorted(env.items()), text)).encode()).hexdigest()
-    if key in PARSED:
-        tokens, added = pickle.loads(PARSED[key])
-        env.update(added)
-        return tokens
-    before = set(env)
-    tokens = md.parse(text, env)
-    if len(PARSED) >= MAX_PARSED:
-        PARSED.clear()
-    PARSED[key] = pickle.dumps((tokens, {k: v for k, v in env.items() if k not in before}),
-                               protocol=pickle.HIGHEST_PROTOCOL)
-    return tokens
-
-
 def normal_id(ident: str) -> str:
     """An id as the outputs write it: `{#a_b}` and `#a_b` mean `a-b`."""
     return ident.replace("_", "-")
@@ -86,7 +61,6 @@ class DocumentReader:
         self.glyphs: dict[str, frozenset[int]] | None = None   # what each role's fonts can draw, if known
         self.outcomes_required = False                  # guide.yaml style.learning_outcomes
         self.bytes_read = 0
-        self.md = make_parser()
 
     def read(self, path: Path, real: Path, part: str, number: int | None) -> Document | None:
         """Read one listed document: `path` as guide.yaml names it (for
@@ -118,7 +92,7 @@ class DocumentReader:
             self.problems.add("CONTENT-EMPTY", "the file has front matter but no text", path, body_offset + 1,
                               "write the chapter, or take it out of guide.yaml until it is ready")
         env = {"docId": meta.id, TITLE: meta.title}
-        tokens = parse(self.md, text[match.end():], env)
+        tokens = parse(text[match.end():], env)
         meta, title = self._title(meta, env[TITLE_INLINE], path, (node_line(node, ("title",)) or 1) + 1,
                                   body_offset)
         doc = Document(meta=meta, path=path, part=part, number=number, tokens=tokens,
