@@ -19,7 +19,7 @@ from markupsafe import Markup
 from .check.content import check_content
 from .check.metadata import CONFORMS_TO
 from .cover import lettering, mark_markup
-from .fonts import needed_families, text_by_role
+from .fonts import needed_families, piece_roles
 from .model import Guide
 from .outputs import atomic_path
 from .render import Renderer, epub_format
@@ -279,7 +279,8 @@ def needed_fonts(guide: Guide, renderer: Renderer, files: list[EpubFile]) -> set
     chars: dict[str, set[str]] = {"body": set(), "heading": set(), "monospace": set()}
     for f in files:
         if f.media_type == "application/xhtml+xml":
-            text_by_role(_tree(f), chars)
+            for role, found in piece_roles(f.content, html=False).items():
+                chars[role] |= found
     base = guide.brand_path.parent if guide.brand_path else renderer.styles
     return needed_families(guide.brand, base, chars)
 

@@ -10,6 +10,7 @@ and headings in the heading font; the body font is always declared."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from tempfile import mkdtemp
 from xml.sax.saxutils import escape
@@ -61,11 +62,35 @@ def needed_families(brand: Brand, base: Path, chars: dict[str, set[str]]) -> set
     return needed
 
 
-def book_families(brand: Brand, base: Path, html: str) -> set[str]:
-    """needed_families for a book's HTML (the PDF)."""
-    root = etree.fromstring(html.encode("utf-8"), etree.HTMLParser(encoding="utf-8", no_network=True,
-                                                                   huge_tree=True))
-    return needed_families(brand, base, text_by_role(root) if root is not None else {})
+# The characters of pieces of markup by role, by the digest of each piece:
+# `watch` rebuilds after an edit in one chapter, and the other pieces are
+# the same. In memory only.
+_ROLES: dict[str, dict[str, frozenset[str]]] = {}
+MAX_ROLES = 4096
+
+
+def piece_roles(markup: bytes, html: bool) -> dict[str, frozenset[str]]:
+    """text_by_role() of one piece of HTML (parsed as in <body>) or XHTML."""
+    key = ("html:" if html else "xml:") + hashlib.sha256(markup).hexdigest()
+    if key not in _ROLES:
+        if len(_ROLES) >= MAX_ROLES:
+            _ROLES.clear()
+        root = (etree.fromstring(markup, etree.HTMLParser(encoding="utf-8", no_network=True, huge_tree=True))
+                if html else etree.fromstring(markup))
+        _ROLES[key] = {role: frozenset(found) for role, found in (text_by_role(root) if root is not None
+                                                                  else {}).items()}
+    return _ROLES[key]
+
+
+def book_families(brand: Brand, base: Path, pieces: list[str]) -> set[str]:
+    """needed_families for a book's HTML (the PDF), given as pieces whose
+    characters by role add up to the whole's: the book around its parts,
+    and each part (a child of <body>, whose role is the body's)."""
+    chars: dict[str, set[str]] = {"body": set(), "heading": set(), "monospace": set()}
+    for piece in pieces:
+        for role, found in piece_roles(piece.encode("utf-8"), html=True).items():
+            chars[role] |= found
+    return needed_families(brand, base, chars)
 
 
 class BrandFontConfiguration(FontConfiguration):

@@ -338,3 +338,27 @@ def test_a_fonts_character_map_is_kept_and_a_damaged_copy_is_not_used(tmp_path, 
     assert _cmap(font, 0.0) == expected                   # read from the font again
     assert json.loads(kept.read_text(encoding="utf-8")) == sorted(expected)
     _cmap.cache_clear()
+
+
+def test_a_books_characters_by_role_add_up_from_its_parts(monkeypatch):
+    """The PDF's fonts are chosen from the characters of the book around its
+    parts and of each part (kept by digest, so `watch` reads only what
+    changed): the same characters, by role, as the whole book's HTML."""
+    from lxml import etree
+    from guidepub import fonts
+    from guidepub.pdf import _pieces, book_source
+    guide = load(ROOT / "content", BRAND)
+    html = book_source(guide, Renderer(guide, ROOT / "templates", ROOT / "styles"), guide.page_source).html
+    whole = fonts.text_by_role(etree.fromstring(html.encode(), etree.HTMLParser(encoding="utf-8", huge_tree=True)))
+    pieces = _pieces(html)
+    assert len(pieces) > 10 and sum(map(len, pieces)) == len(html)      # the parts, and what is around them
+    added: dict[str, set[str]] = {"body": set(), "heading": set(), "monospace": set()}
+    monkeypatch.setattr(fonts, "_ROLES", {})
+    for piece in pieces:
+        for role, found in fonts.piece_roles(piece.encode(), html=True).items():
+            added[role] |= found
+    assert added == whole and whole["heading"] and whole["body"]
+    assert len(fonts._ROLES) == len(set(pieces))
+    monkeypatch.setattr(fonts, "text_by_role", lambda *_: (_ for _ in ()).throw(AssertionError("read again")))
+    assert fonts.piece_roles(pieces[3].encode(), html=True) == fonts._ROLES["html:" + __import__("hashlib").sha256(
+        pieces[3].encode()).hexdigest()]                                 # kept: not read again

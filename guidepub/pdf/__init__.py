@@ -206,12 +206,25 @@ def book_source(guide: Guide, renderer: Renderer, variant: Variant) -> Source:
     # Only the brand fonts the text needs are declared: WeasyPrint reads every
     # declared font, and the fallbacks are large (fonts.py).
     base = guide.brand_path.parent if guide.brand_path else renderer.styles
-    css = renderer.stylesheet(fmt, lambda path: path.as_uri(), book_families(guide.brand, base, html))
+    css = renderer.stylesheet(fmt, lambda path: path.as_uri(), book_families(guide.brand, base, _pieces(html)))
     fonts = sorted({renderer.brand_file(file).parent for file in guide.brand.font_files})
     root = guide.root.resolve()
     served = {(root / f.href).resolve(): (f.data, f.media_type) for f in guide.figures if f.data}
     brand = [guide.brand_path.parent] if guide.brand_path else []
     return Source(html, css, root, [guide.root, renderer.styles, *brand, *fonts], served)
+
+
+def _pieces(html: str) -> list[str]:
+    """The book's HTML as the book around its parts, then each part (the
+    children of <body>), for fonts.book_families()."""
+    from .splice import split
+    head, parts, tail = split(html)
+    around, at = [head], len(head)
+    for part in parts:
+        found = html.index(part, at)
+        around.append(html[at:found])
+        at = found + len(part)
+    return ["".join(around) + html[at:], *parts]
 
 
 def layout_book(guide: Guide, renderer: Renderer, variant: Variant, source: Source | None = None,
