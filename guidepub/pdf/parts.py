@@ -98,9 +98,9 @@ def _build(guide, renderer, variant, target: Path, folder: Path, families, reuse
                    for start, count in zip(book.starts, book.counts)]
     fonts = splice_to(pdfs, logged, target, families, fonts)
     plan.keep(planned, book.plan)
-    store.keep(folder, {"format": FORMAT, "key": key, "sources": sources, "head": book.head, "parts": book.parts,
-                   "tail": book.tail, "starts": book.starts, "counts": book.counts, "plan": book.plan,
-                   "anchors": anchors}, pdfs, fonts)
+    store.keep(folder, {"format": FORMAT, "key": key, "sources": sources, "head": book.head,
+                        "parts": book.parts, "tail": book.tail, "starts": book.starts, "counts": book.counts,
+                        "plan": book.plan, "anchors": anchors}, pdfs, fonts)
     return Made("clean", _page_starts(book.starts, anchors), list(range(len(book.parts))))
 
 

@@ -21,7 +21,7 @@ splice(): pages in order; every part's elements under one Document;
 /StructParents renumbered into one ParentTree (pages, then annotations);
 outlines, named destinations, XMP and catalog merged; each font's subsets
 merged into one; object streams on. Header cell IDs are unique in the book
-as written: part_pdf() gives each part's its number.
+as written: part_pdf() begins each part's with the part's number.
 tests/test_splice.py proves it against the single render."""
 
 from __future__ import annotations
