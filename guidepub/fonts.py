@@ -10,7 +10,7 @@ and headings in the heading font; the body font is always declared."""
 
 from __future__ import annotations
 
-import hashlib
+import functools
 from pathlib import Path
 from tempfile import mkdtemp
 from xml.sax.saxutils import escape
@@ -62,24 +62,12 @@ def needed_families(brand: Brand, base: Path, chars: dict[str, set[str]]) -> set
     return needed
 
 
-# The characters of pieces of markup by role, by the digest of each piece:
-# `watch` rebuilds after an edit in one chapter, and the other pieces are
-# the same. In memory only.
-_ROLES: dict[str, dict[str, frozenset[str]]] = {}
-MAX_ROLES = 4096
-
-
+@functools.lru_cache(maxsize=4096)       # `watch`: after an edit in one chapter, the other pieces are the same
 def piece_roles(markup: bytes, html: bool) -> dict[str, frozenset[str]]:
     """text_by_role() of one piece of HTML (parsed as in <body>) or XHTML."""
-    key = ("html:" if html else "xml:") + hashlib.sha256(markup).hexdigest()
-    if key not in _ROLES:
-        if len(_ROLES) >= MAX_ROLES:
-            _ROLES.clear()
-        root = (etree.fromstring(markup, etree.HTMLParser(encoding="utf-8", no_network=True, huge_tree=True))
-                if html else etree.fromstring(markup))
-        _ROLES[key] = {role: frozenset(found) for role, found in (text_by_role(root) if root is not None
-                                                                  else {}).items()}
-    return _ROLES[key]
+    root = (etree.fromstring(markup, etree.HTMLParser(encoding="utf-8", no_network=True, huge_tree=True))
+            if html else etree.fromstring(markup))
+    return {role: frozenset(found) for role, found in (text_by_role(root) if root is not None else {}).items()}
 
 
 def book_families(brand: Brand, base: Path, pieces: list[str]) -> set[str]:
